@@ -1,0 +1,17 @@
+"""Errors supakit raises itself, each naming the problem in one line."""
+
+
+class SupakitError(Exception):
+    """Base class: a problem supakit can explain without a traceback."""
+
+
+class ConfigError(SupakitError):
+    """A setting or environment variable has a value supakit cannot use."""
+
+
+class BackendUnavailable(SupakitError):
+    """No Postgres backend can be started or reached."""
+
+
+class BinaryNotFound(SupakitError):
+    """An executable supakit needs (postgres, postgrest, nginx) is missing."""

@@ -1,0 +1,52 @@
+"""Choose and start a Postgres backend: `auto | container | local | url`."""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import BackendUnavailable, BinaryNotFound, ConfigError
+from .base import PostgresServer
+
+BACKENDS = ("auto", "container", "local", "url")
+DEFAULT_IMAGE = "postgres:15"
+
+
+def start_server(backend: str | None = None) -> PostgresServer:
+    """Start (or reach) a server for `backend`; `auto` prefers a container."""
+    backend = (backend or os.environ.get("SUPAKIT_TEST_BACKEND") or "auto").strip().lower()
+    if backend not in BACKENDS:
+        raise ConfigError(f"unknown backend {backend!r}: SUPAKIT_TEST_BACKEND must be one of {', '.join(BACKENDS)}")
+    if backend == "url":
+        from .url import connect_url
+
+        url = os.environ.get("SUPAKIT_TEST_DATABASE_URL")
+        if not url:
+            raise ConfigError("backend 'url' needs SUPAKIT_TEST_DATABASE_URL=postgresql://user:password@host:port/db")
+        return connect_url(url)
+    if backend == "container":
+        from .container import start_container
+
+        return start_container(os.environ.get("SUPAKIT_TEST_IMAGE", DEFAULT_IMAGE))
+    if backend == "local":
+        from .local import start_local
+
+        return start_local()
+    return _start_auto()
+
+
+def _start_auto() -> PostgresServer:
+    from .container import docker_available, start_container
+    from .local import find_bindir, start_local
+
+    if docker_available():
+        return start_container(os.environ.get("SUPAKIT_TEST_IMAGE", DEFAULT_IMAGE))
+    try:
+        find_bindir()
+    except BinaryNotFound:
+        raise BackendUnavailable(
+            "no Postgres backend: no Docker engine answers (install and start Docker, "
+            "e.g. apt-get install docker.io && dockerd &) and no local PostgreSQL binaries "
+            "(apt-get install postgresql-15, or set SUPAKIT_PG_BIN); or set "
+            "SUPAKIT_TEST_BACKEND=url with SUPAKIT_TEST_DATABASE_URL"
+        ) from None
+    return start_local()

@@ -1,0 +1,69 @@
+"""One interface for every way of getting a Postgres server."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+import psycopg
+
+from ..errors import BackendUnavailable
+
+
+@dataclass
+class PostgresServer:
+    """A running server supakit may create databases and roles in (as a superuser)."""
+
+    backend: str
+    host: str
+    port: int
+    user: str
+    password: str
+    description: str = ""
+    _stop: Callable[[], None] | None = field(default=None, repr=False)
+
+    def url(self, dbname: str = "postgres", user: str | None = None, password: str | None = None) -> str:
+        """A libpq URL (psycopg, PostgREST)."""
+        who = quote(user or self.user, safe="")
+        secret = quote(self.password if password is None else password, safe="")
+        return f"postgresql://{who}:{secret}@{self.host}:{self.port}/{dbname}"
+
+    def yoyo_url(self, dbname: str = "postgres") -> str:
+        """yoyo reads `postgresql://` as psycopg2; psycopg 3 needs its own scheme."""
+        return self.url(dbname).replace("postgresql://", "postgresql+psycopg://", 1)
+
+    def connect(self, dbname: str = "postgres", **kwargs) -> psycopg.Connection:
+        return psycopg.connect(self.url(dbname), **kwargs)
+
+    def stop(self) -> None:
+        if self._stop is not None:
+            stop, self._stop = self._stop, None
+            stop()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_accepting(server: PostgresServer, timeout: float = 30.0) -> None:
+    """Poll over TCP until the server answers a query (or give up with the last error)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            with server.connect(connect_timeout=2) as conn:
+                conn.execute("select 1")
+                return
+        except psycopg.OperationalError as exc:
+            last = exc
+            time.sleep(0.05)
+    raise BackendUnavailable(
+        f"{server.backend} Postgres on {server.host}:{server.port} did not accept "
+        f"connections within {timeout:.0f}s: {str(last).strip().splitlines()[0] if last else 'no answer'}"
+    )

@@ -1,0 +1,171 @@
+"""Postgres from local binaries: `initdb` + `pg_ctl` into a directory we own.
+
+Postgres refuses to run as root, so when we are root every server process runs as
+the `postgres` OS user, on a data directory that user owns.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import BackendUnavailable, BinaryNotFound
+from .base import PostgresServer, free_port, wait_until_accepting
+
+TEST_SETTINGS = {
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "max_connections": "200",
+}
+
+
+def find_bindir() -> Path:
+    """`SUPAKIT_PG_BIN`, else the newest Debian install, else `initdb` on PATH."""
+    explicit = os.environ.get("SUPAKIT_PG_BIN")
+    candidates = [explicit] if explicit else []
+    candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_version_key, reverse=True)
+    on_path = shutil.which("initdb")
+    if on_path:
+        candidates.append(str(Path(os.path.realpath(on_path)).parent))
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "initdb").exists() and (Path(candidate) / "pg_ctl").exists():
+            return Path(candidate)
+    raise BinaryNotFound(
+        "PostgreSQL server binaries not found (initdb, pg_ctl): install them "
+        "(apt-get install postgresql-15) or set SUPAKIT_PG_BIN"
+    )
+
+
+def _version_key(path: str) -> float:
+    try:
+        return float(Path(path).parent.name)
+    except ValueError:
+        return 0.0
+
+
+def _server_user() -> pwd.struct_passwd | None:
+    """The OS user to run Postgres as: `postgres` when we are root, else ourselves."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        return pwd.getpwnam(os.environ.get("SUPAKIT_PG_OS_USER", "postgres"))
+    except KeyError as exc:
+        raise BackendUnavailable(
+            "running as root, and Postgres refuses root: create a `postgres` OS user "
+            "or set SUPAKIT_PG_OS_USER"
+        ) from exc
+
+
+def _run_as(user: pwd.struct_passwd | None, argv: list[str], **kwargs) -> subprocess.CompletedProcess:
+    def drop() -> None:
+        if user is not None:
+            os.setgid(user.pw_gid)
+            os.initgroups(user.pw_name, user.pw_gid)
+            os.setuid(user.pw_uid)
+
+    env = dict(os.environ, LC_ALL="C", LANG="C")
+    if user is not None:
+        env.update(HOME=user.pw_dir, USER=user.pw_name)
+    result = subprocess.run(argv, preexec_fn=drop, env=env, capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        raise BackendUnavailable(f"{Path(argv[0]).name} failed: {detail[-1] if detail else result.returncode}")
+    return result
+
+
+@dataclass
+class LocalCluster:
+    """A cluster in `directory`: data in `data/`, log in `postgres.log`, socket alongside."""
+
+    directory: Path
+    port: int
+    password: str
+    settings: dict[str, str]
+    superuser: str = "postgres"
+
+    @property
+    def data(self) -> Path:
+        return self.directory / "data"
+
+    @property
+    def log(self) -> Path:
+        return self.directory / "postgres.log"
+
+    def initialized(self) -> bool:
+        return (self.data / "PG_VERSION").exists()
+
+    def init(self) -> None:
+        bindir, user = find_bindir(), _server_user()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        pwfile = self.directory / "pwfile"
+        pwfile.write_text(self.password + "\n")
+        if user is not None:
+            for path in (self.directory, pwfile):
+                os.chown(path, user.pw_uid, user.pw_gid)
+        os.chmod(self.directory, 0o700)
+        try:
+            _run_as(user, [
+                str(bindir / "initdb"), "-D", str(self.data), "-U", self.superuser,
+                "--pwfile", str(pwfile), "--auth-host=scram-sha-256", "--auth-local=trust",
+                "-E", "UTF8", "--locale=C", "--no-sync",
+            ])
+        finally:
+            pwfile.unlink(missing_ok=True)
+
+    def start(self) -> None:
+        bindir, user = find_bindir(), _server_user()
+        options = " ".join(
+            [f"-p {self.port}", "-c listen_addresses=127.0.0.1", f"-c unix_socket_directories={self.directory}"]
+            + [f"-c {key}={value}" for key, value in self.settings.items()]
+        )
+        _run_as(user, [str(bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "-o", options, "start"])
+
+    def running(self) -> bool:
+        bindir, user = find_bindir(), _server_user()
+        try:
+            _run_as(user, [str(bindir / "pg_ctl"), "-D", str(self.data), "status"])
+            return True
+        except BackendUnavailable:
+            return False
+
+    def stop(self, mode: str = "fast") -> None:
+        bindir, user = find_bindir(), _server_user()
+        if self.initialized():
+            try:
+                _run_as(user, [str(bindir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"])
+            except BackendUnavailable:
+                pass  # not running
+
+    def server(self, backend: str = "local") -> PostgresServer:
+        return PostgresServer(
+            backend=backend, host="127.0.0.1", port=self.port, user=self.superuser,
+            password=self.password, description=f"local binaries in {self.directory}",
+        )
+
+
+def start_local(settings: dict[str, str] | None = None) -> PostgresServer:
+    """A throwaway cluster in a temporary directory, removed when stopped."""
+    directory = Path(tempfile.mkdtemp(prefix="supakit-pg-"))
+    cluster = LocalCluster(directory, free_port(), "postgres", settings or TEST_SETTINGS)
+
+    def teardown() -> None:
+        cluster.stop(mode="immediate")
+        shutil.rmtree(directory, ignore_errors=True)
+
+    try:
+        cluster.init()
+        cluster.start()
+        server = cluster.server()
+        server._stop = teardown
+        wait_until_accepting(server)
+        return server
+    except BaseException:
+        teardown()
+        raise

@@ -1,0 +1,55 @@
+"""JWTs shaped like Supabase's: API keys (anon, service_role) and user access tokens."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import jwt
+
+# The secret `supabase start` uses for local development; never for production.
+DEFAULT_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long"
+ISSUER = "supakit"
+TEN_YEARS = 10 * 365 * 24 * 3600
+
+
+def api_key(role: str, secret: str = DEFAULT_JWT_SECRET, lifetime: int = TEN_YEARS) -> str:
+    """An `anon` or `service_role` key, as printed by `supabase start`."""
+    now = int(time.time())
+    return sign({"iss": ISSUER, "role": role, "iat": now, "exp": now + lifetime}, secret)
+
+
+def user_claims(
+    user_id: str,
+    email: str | None = None,
+    user_metadata: dict[str, Any] | None = None,
+    lifetime: int = 3600,
+) -> dict[str, Any]:
+    """The claims Supabase Auth puts in a signed-in user's access token."""
+    now = int(time.time())
+    return {
+        "iss": ISSUER,
+        "aud": "authenticated",
+        "sub": str(user_id),
+        "email": email or "",
+        "phone": "",
+        "role": "authenticated",
+        "aal": "aal1",
+        "amr": [{"method": "password", "timestamp": now}],
+        "session_id": str(uuid.uuid4()),
+        "is_anonymous": False,
+        "app_metadata": {"provider": "email", "providers": ["email"]},
+        "user_metadata": user_metadata or {},
+        "iat": now,
+        "exp": now + lifetime,
+    }
+
+
+def sign(claims: dict[str, Any], secret: str = DEFAULT_JWT_SECRET) -> str:
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def decode(token: str, secret: str = DEFAULT_JWT_SECRET) -> dict[str, Any]:
+    """Verify like PostgREST does: signature and expiry, any audience."""
+    return jwt.decode(token, secret, algorithms=["HS256"], options={"verify_aud": False})
