@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install everything supakit needs on a fresh Debian machine (as root), idempotently.
+#   bash .ci/install.sh            Python packages, PostgreSQL 15, nginx, PostgREST
+#   bash .ci/install.sh --docker   ... plus docker.io, a running dockerd and the test image
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" = 0 ]; then apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+missing=()
+[ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql-15)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+command -v npm >/dev/null || missing+=(npm)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "install.sh: apt-get install ${missing[*]}"
+  apt_install "${missing[@]}"
+fi
+# Debian starts the packaged services; supakit runs its own.
+service nginx stop >/dev/null 2>&1 || true
+service postgresql stop >/dev/null 2>&1 || true
+
+python -m pip install -q --disable-pip-version-check -e '.[test]'
+python -c 'from supakit.postgrest import ensure_postgrest; print("install.sh: postgrest at", ensure_postgrest())'
+
+if [ "${1:-}" = "--docker" ]; then
+  bash .ci/docker.sh
+fi
+echo "install.sh: done"

@@ -1,0 +1,48 @@
+"""Apply the Supabase compatibility bootstrap (`sql/bootstrap/supabase_compat.sql`).
+
+It is environment, not schema: skipped on a real Supabase project, where
+`auth.users` exists and the `auth` schema does not carry our marker comment.
+"""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg import sql
+
+from .project import Project, find_project
+
+MARKER = "supakit compat bootstrap"
+
+
+def is_real_supabase(conn: psycopg.Connection) -> bool:
+    row = conn.execute(
+        "select to_regclass('auth.users') is not null, "
+        "coalesce(obj_description(to_regnamespace('auth'), 'pg_namespace'), '')"
+    ).fetchone()
+    has_users, comment = row
+    return bool(has_users) and not comment.startswith(MARKER)
+
+
+def apply_bootstrap(
+    conn: psycopg.Connection,
+    authenticator_password: str | None = None,
+    project: Project | None = None,
+) -> bool:
+    """Create Supabase's roles, `auth` schema and default privileges; False if skipped.
+
+    Runs in one transaction; roles are cluster-wide, the rest is per database.
+    """
+    if is_real_supabase(conn):
+        return False
+    script = ((project or find_project()).bootstrap / "supabase_compat.sql").read_text()
+    with conn.transaction():
+        # Serialise concurrent bootstraps: `create role` checks are not race-free.
+        conn.execute("select pg_advisory_xact_lock(hashtext('supakit.bootstrap'))")
+        conn.execute(script)
+        if authenticator_password is not None:
+            conn.execute(
+                sql.SQL("alter role authenticator with login password {}").format(
+                    sql.Literal(authenticator_password)
+                )
+            )
+    return True

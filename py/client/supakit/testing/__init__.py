@@ -1,0 +1,1 @@
+"""pytest harness: throwaway Postgres (container, local or URL), migrated once, cloned per test."""

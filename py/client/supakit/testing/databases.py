@@ -1,0 +1,50 @@
+"""Template and per-test databases: migrate once, clone in milliseconds.
+
+`create database ... template` copies a migrated database far faster than
+running the migrations again, and needs no other session on the template.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from psycopg import sql
+
+from ..bootstrap import apply_bootstrap
+from ..project import Project
+from ..providers.base import PostgresServer
+
+
+def unique_name(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+def create_template(server: PostgresServer, project: Project, authenticator_password: str) -> str:
+    """A database with the compat bootstrap and every migration applied, marked as template."""
+    from ..migrate import migrate
+
+    name = unique_name("supakit_tpl")
+    with server.connect(autocommit=True) as admin:
+        admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    with server.connect(name, autocommit=True) as conn:
+        apply_bootstrap(conn, authenticator_password=authenticator_password, project=project)
+    migrate(server.url(name), project)
+    with server.connect(autocommit=True) as admin:
+        admin.execute(sql.SQL("alter database {} is_template true").format(sql.Identifier(name)))
+    return name
+
+
+def clone(server: PostgresServer, template: str, prefix: str = "supakit_test") -> str:
+    name = unique_name(prefix)
+    with server.connect(autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("create database {} template {}").format(sql.Identifier(name), sql.Identifier(template))
+        )
+    return name
+
+
+def drop(server: PostgresServer, name: str, *, template: bool = False) -> None:
+    with server.connect(autocommit=True) as admin:
+        if template:
+            admin.execute(sql.SQL("alter database {} is_template false").format(sql.Identifier(name)))
+        admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))

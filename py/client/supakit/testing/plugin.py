@@ -1,0 +1,203 @@
+"""pytest plugin (entry point `pytest11`): Supabase-shaped Postgres for every test.
+
+Backends (`--supakit-backend` / `SUPAKIT_TEST_BACKEND`): `container`
+(testcontainers), `local` (initdb + pg_ctl), `url` (`SUPAKIT_TEST_DATABASE_URL`),
+or `auto` (container when a Docker engine answers, else local). The session
+migrates one template database; each test asking for `db` gets its own clone.
+REST fixtures share one database per session, because PostgREST serves one.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from ..errors import SupakitError
+from ..project import Project, find_project
+from ..providers import BACKENDS, DEFAULT_IMAGE, start_server
+from ..providers.base import PostgresServer
+from . import databases
+from .actors import Actor, ActorFactory
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("supakit")
+    group.addoption(
+        "--supakit-backend",
+        choices=BACKENDS,
+        default=None,
+        help="where test Postgres runs: auto (default), container, local or url (env SUPAKIT_TEST_BACKEND)",
+    )
+
+
+def resolve_backend(config: pytest.Config) -> str:
+    """The backend this session uses, `auto` decided up front so the header can name it."""
+    chosen = (config.getoption("--supakit-backend") or os.environ.get("SUPAKIT_TEST_BACKEND") or "auto").strip().lower()
+    if chosen not in BACKENDS:
+        raise pytest.UsageError(
+            f"supakit: unknown backend {chosen!r}: SUPAKIT_TEST_BACKEND must be one of {', '.join(BACKENDS)}"
+        )
+    if chosen == "auto":
+        from ..providers.container import docker_available
+
+        chosen = "container" if docker_available() else "local"
+    return chosen
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_BACKEND] = resolve_backend(config)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    backend = config.stash[_BACKEND]
+    detail = {
+        "container": f"image {os.environ.get('SUPAKIT_TEST_IMAGE', DEFAULT_IMAGE)}",
+        "local": "initdb + pg_ctl",
+        "url": "SUPAKIT_TEST_DATABASE_URL",
+    }[backend]
+    return f"supakit: backend={backend} ({detail})"
+
+
+_BACKEND = pytest.StashKey[str]()
+
+
+class Session:
+    """What the whole test session shares: one server, one secret, one template."""
+
+    def __init__(self, server: PostgresServer, project: Project):
+        self.server = server
+        self.project = project
+        self.jwt_secret = secrets.token_urlsafe(32)
+        self.authenticator_password = secrets.token_urlsafe(16)
+        self._template: str | None = None
+        self.owned: list[str] = []
+
+    @property
+    def template(self) -> str:
+        if self._template is None:
+            self._template = databases.create_template(self.server, self.project, self.authenticator_password)
+        return self._template
+
+    def close(self) -> None:
+        for name in self.owned:
+            databases.drop(self.server, name)
+        if self._template is not None:
+            databases.drop(self.server, self._template, template=True)
+        self.server.stop()
+
+
+def _fail_session(exc: SupakitError) -> None:
+    pytest.exit(f"supakit: {exc}", returncode=3)
+
+
+@pytest.fixture(scope="session")
+def supakit_session(pytestconfig: pytest.Config) -> Iterator[Session]:
+    try:
+        project = find_project(pytestconfig.rootpath)
+        server = start_server(pytestconfig.stash[_BACKEND])
+    except SupakitError as exc:
+        _fail_session(exc)
+    session = Session(server, project)
+    yield session
+    session.close()
+
+
+@pytest.fixture(scope="session")
+def supakit_server(supakit_session: Session) -> PostgresServer:
+    """The session's Postgres server (superuser access)."""
+    return supakit_session.server
+
+
+@pytest.fixture(scope="session")
+def supakit_template(supakit_session: Session) -> str:
+    """Name of the migrated template database."""
+    try:
+        return supakit_session.template
+    except SupakitError as exc:
+        _fail_session(exc)
+
+
+@pytest.fixture
+def database(supakit_session: Session, supakit_template: str) -> Iterator[str]:
+    """Name of a fresh database cloned from the template, dropped after the test."""
+    name = databases.clone(supakit_session.server, supakit_template)
+    yield name
+    databases.drop(supakit_session.server, name)
+
+
+@pytest.fixture
+def db(supakit_server: PostgresServer, database: str) -> Iterator[psycopg.Connection]:
+    """A superuser connection (autocommit) to this test's own migrated database."""
+    with supakit_server.connect(database, autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture(scope="session")
+def rest_database(supakit_session: Session, supakit_template: str) -> str:
+    """The one migrated database PostgREST serves for the whole session."""
+    name = databases.clone(supakit_session.server, supakit_template, prefix="supakit_rest")
+    supakit_session.owned.append(name)
+    return name
+
+
+@pytest.fixture
+def rest_db(supakit_server: PostgresServer, rest_database: str) -> Iterator[psycopg.Connection]:
+    """A superuser connection (autocommit) to the database PostgREST serves."""
+    with supakit_server.connect(rest_database, autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture(scope="session")
+def rest(supakit_session: Session, rest_database: str, tmp_path_factory: pytest.TempPathFactory):
+    """A real PostgREST behind the gateway: `.url` (for supabase-py), `.anon_key`, `.service_key`."""
+    from ..rest import start_rest
+
+    try:
+        endpoint = start_rest(
+            supakit_session.server,
+            rest_database,
+            jwt_secret=supakit_session.jwt_secret,
+            authenticator_password=supakit_session.authenticator_password,
+            state_dir=Path(tmp_path_factory.mktemp("supakit-rest")),
+        )
+    except SupakitError as exc:
+        _fail_session(exc)
+    yield endpoint
+    endpoint.stop()
+
+
+@pytest.fixture
+def actors(request: pytest.FixtureRequest, supakit_session: Session) -> Iterator[ActorFactory]:
+    """Creates callers in the test's database: the REST one when the test uses `rest`."""
+    if "rest" in request.fixturenames:
+        dbname, rest = request.getfixturevalue("rest_database"), request.getfixturevalue("rest")
+    else:
+        dbname, rest = request.getfixturevalue("database"), None
+    factory = ActorFactory(
+        supakit_session.server, dbname, supakit_session.jwt_secret, supakit_session.authenticator_password, rest
+    )
+    yield factory
+    factory.close()
+
+
+@pytest.fixture
+def make_user(actors: ActorFactory):
+    """`make_user(email=None, **user_metadata)` -> a signed-up user with `.id`, `.token`, `.sql`, `.client`."""
+    return actors.user
+
+
+@pytest.fixture
+def anon(actors: ActorFactory) -> Actor:
+    """The anonymous caller: the anon key as token."""
+    return actors.api_role("anon")
+
+
+@pytest.fixture
+def service_role(actors: ActorFactory) -> Actor:
+    """The service role (bypasses RLS): the service key as token."""
+    return actors.api_role("service_role")
