@@ -11,13 +11,16 @@ import jwt
 # The secret `supabase start` uses for local development; never for production.
 DEFAULT_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long"
 ISSUER = "supakit"
-TEN_YEARS = 10 * 365 * 24 * 3600
+# API keys are a pure function of role and secret, like `supabase start`'s fixed
+# keys: the gateway, `supakit status` and every client must print the same key.
+API_KEY_ISSUED_AT = 1735689600  # 2025-01-01
+API_KEY_LIFETIME = 20 * 365 * 24 * 3600
 
 
-def api_key(role: str, secret: str = DEFAULT_JWT_SECRET, lifetime: int = TEN_YEARS) -> str:
+def api_key(role: str, secret: str = DEFAULT_JWT_SECRET) -> str:
     """An `anon` or `service_role` key, as printed by `supabase start`."""
-    now = int(time.time())
-    return sign({"iss": ISSUER, "role": role, "iat": now, "exp": now + lifetime}, secret)
+    claims = {"iss": ISSUER, "role": role, "iat": API_KEY_ISSUED_AT, "exp": API_KEY_ISSUED_AT + API_KEY_LIFETIME}
+    return sign(claims, secret)
 
 
 def user_claims(

@@ -90,9 +90,12 @@ def status(url: str, project: Project | None = None) -> Status:
     """What migrate would do, and applied files whose text changed (drift). Read-only."""
     project = project or find_project()
     on_disk = files.versioned_files(project)
-    with psycopg.connect(url, autocommit=True) as conn:
-        applied = _applied_ids(conn)
-        recorded = _recorded(conn)
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            applied = _applied_ids(conn)
+            recorded = _recorded(conn)
+    except psycopg.OperationalError as exc:
+        raise ConfigError(f"cannot connect to the database: {first_line(exc)}") from None
     drift = [
         mid for mid in applied
         if mid in on_disk and recorded.get(("versioned", mid), files.checksum(on_disk[mid])) != files.checksum(on_disk[mid])

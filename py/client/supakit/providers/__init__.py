@@ -11,8 +11,12 @@ BACKENDS = ("auto", "container", "local", "url")
 DEFAULT_IMAGE = "postgres:15"
 
 
-def start_server(backend: str | None = None) -> PostgresServer:
-    """Start (or reach) a server for `backend`; `auto` prefers a container."""
+def start_server(backend: str | None = None, image: str | None = None) -> PostgresServer:
+    """Start (or reach) a server for `backend`; `auto` prefers a container.
+
+    `image` (for containers) defaults to `SUPAKIT_TEST_IMAGE`, else the official `postgres:15`.
+    """
+    image = image or os.environ.get("SUPAKIT_TEST_IMAGE") or DEFAULT_IMAGE
     backend = (backend or os.environ.get("SUPAKIT_TEST_BACKEND") or "auto").strip().lower()
     if backend not in BACKENDS:
         raise ConfigError(f"unknown backend {backend!r}: SUPAKIT_TEST_BACKEND must be one of {', '.join(BACKENDS)}")
@@ -26,20 +30,20 @@ def start_server(backend: str | None = None) -> PostgresServer:
     if backend == "container":
         from .container import start_container
 
-        return start_container(os.environ.get("SUPAKIT_TEST_IMAGE", DEFAULT_IMAGE))
+        return start_container(image)
     if backend == "local":
         from .local import start_local
 
         return start_local()
-    return _start_auto()
+    return _start_auto(image)
 
 
-def _start_auto() -> PostgresServer:
+def _start_auto(image: str) -> PostgresServer:
     from .container import docker_available, start_container
     from .local import find_bindir, start_local
 
     if docker_available():
-        return start_container(os.environ.get("SUPAKIT_TEST_IMAGE", DEFAULT_IMAGE))
+        return start_container(image)
     try:
         find_bindir()
     except BinaryNotFound:

@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import processes
 from ..errors import BackendUnavailable, BinaryNotFound
 from .base import PostgresServer, free_port, wait_until_accepting
 
@@ -121,19 +122,25 @@ class LocalCluster:
 
     def start(self) -> None:
         bindir, user = find_bindir(), _server_user()
+        if self.postmaster_pid() is not None and not self.running():
+            # A crashed server's lock file: its pid is dead (or a zombie nobody reaped,
+            # which Postgres would take for a live postmaster), so it is safe to remove.
+            (self.data / "postmaster.pid").unlink(missing_ok=True)
         options = " ".join(
             [f"-p {self.port}", "-c listen_addresses=127.0.0.1", f"-c unix_socket_directories={self.directory}"]
             + [f"-c {key}={value}" for key, value in self.settings.items()]
         )
         _run_as(user, [str(bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "-o", options, "start"])
 
-    def running(self) -> bool:
-        bindir, user = find_bindir(), _server_user()
+    def postmaster_pid(self) -> int | None:
         try:
-            _run_as(user, [str(bindir / "pg_ctl"), "-D", str(self.data), "status"])
-            return True
-        except BackendUnavailable:
-            return False
+            return int((self.data / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def running(self) -> bool:
+        """By the postmaster's pid, which must be a live `postgres`: not a zombie, not a reused number."""
+        return processes.alive(self.postmaster_pid(), "postgres")
 
     def stop(self, mode: str = "fast") -> None:
         bindir, user = find_bindir(), _server_user()

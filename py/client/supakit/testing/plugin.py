@@ -33,6 +33,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="where test Postgres runs: auto (default), container, local or url (env SUPAKIT_TEST_BACKEND)",
     )
+    parser.addini(
+        "supakit_image",
+        "Postgres image for the container backend (env SUPAKIT_TEST_IMAGE wins; default postgres:15)",
+        default="",
+    )
+
+
+def test_image(config: pytest.Config) -> str:
+    return os.environ.get("SUPAKIT_TEST_IMAGE") or config.getini("supakit_image") or DEFAULT_IMAGE
 
 
 def resolve_backend(config: pytest.Config) -> str:
@@ -56,7 +65,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_report_header(config: pytest.Config) -> str:
     backend = config.stash[_BACKEND]
     detail = {
-        "container": f"image {os.environ.get('SUPAKIT_TEST_IMAGE', DEFAULT_IMAGE)}",
+        "container": f"image {test_image(config)}",
         "local": "initdb + pg_ctl",
         "url": "SUPAKIT_TEST_DATABASE_URL",
     }[backend]
@@ -99,7 +108,7 @@ def _fail_session(exc: SupakitError) -> None:
 def supakit_session(pytestconfig: pytest.Config) -> Iterator[Session]:
     try:
         project = find_project(pytestconfig.rootpath)
-        server = start_server(pytestconfig.stash[_BACKEND])
+        server = start_server(pytestconfig.stash[_BACKEND], test_image(pytestconfig))
     except SupakitError as exc:
         _fail_session(exc)
     session = Session(server, project)

@@ -1,0 +1,5 @@
+"""`python -m supakit` runs the CLI."""
+
+from .cli import main
+
+main()

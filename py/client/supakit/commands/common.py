@@ -1,0 +1,35 @@
+"""What several commands share: which database, and printing for people or machines."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import typer
+
+from ..errors import ConfigError
+from ..project import Project, find_project
+
+DATABASE_URL_HELP = "database to act on (default: $SUPAKIT_DATABASE_URL, else the local stack's)"
+
+
+def project() -> Project:
+    return find_project()
+
+
+def database_url(explicit: str | None, proj: Project) -> str:
+    """`--database-url`, else `SUPAKIT_DATABASE_URL`, else the local stack if it runs."""
+    url = explicit or os.environ.get("SUPAKIT_DATABASE_URL")
+    if url:
+        return url.replace("postgresql+psycopg://", "postgresql://", 1)
+    from ..stack import Stack
+
+    stack = Stack(proj)
+    if not stack.state_file.exists() or not stack.running()["postgres"]:
+        raise ConfigError("no database: pass --database-url, set SUPAKIT_DATABASE_URL, or start the local stack (supakit up)")
+    return stack.db_url
+
+
+def emit_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str))

@@ -1,0 +1,110 @@
+"""`supakit up | down | status | token`: the local stack."""
+
+from __future__ import annotations
+
+import typer
+
+from ..migrate import status as migration_status
+from ..stack import Stack, user_token
+from .common import DATABASE_URL_HELP, database_url, emit_json, project
+
+LABELS = {
+    "api_url": "API URL",
+    "rest_url": "REST URL",
+    "db_url": "DB URL",
+    "jwt_secret": "JWT secret",
+    "anon_key": "anon key",
+    "service_role_key": "service_role key",
+}
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(up)
+    app.command()(down)
+    app.command()(status)
+    app.command()(token)
+
+
+def up(
+    json_output: bool = typer.Option(False, "--json", help="print the stack's URLs and keys as JSON"),
+    api_port: int = typer.Option(None, "--api-port", help="gateway port on first up (default 54321)"),
+    db_port: int = typer.Option(None, "--db-port", help="Postgres port on first up (default 54322)"),
+) -> None:
+    """Start the local stack (Postgres, PostgREST, gateway), bootstrap and migrate it."""
+    stack = Stack(project())
+    stack.choose_ports(api_port, db_port)
+    result = stack.up()
+    if json_output:
+        emit_json(stack.info() | {"applied": result.applied, "repeatables": result.repeatables})
+        return
+    typer.echo(f"supakit local stack is running ({len(result.applied)} migrations and {len(result.repeatables)} repeatables applied).")
+    _print_info(stack.info())
+
+
+def down() -> None:
+    """Stop the local stack; its data stays in .supakit/ for the next `up`."""
+    Stack(project()).down()
+    typer.echo("supakit local stack stopped (data kept in .supakit/).")
+
+
+def status(
+    database_url_option: str = typer.Option(None, "--database-url", help=DATABASE_URL_HELP),
+    json_output: bool = typer.Option(False, "--json"),
+    check: bool = typer.Option(False, "--check", help="exit 1 if anything is pending, changed or drifted"),
+) -> None:
+    """The local stack's processes, and the migrations of the database."""
+    proj = project()
+    stack = Stack(proj)
+    processes = stack.running() if stack.state_file.exists() else {}
+    migrations = None
+    if database_url_option or processes.get("postgres") or _env_url():
+        migrations = migration_status(database_url(database_url_option, proj), proj).as_dict()
+    if json_output:
+        emit_json({"stack": processes | ({"info": stack.info()} if processes else {}), "migrations": migrations})
+    else:
+        _print_status(processes, migrations, stack)
+    if check and (migrations is None or any(migrations[k] for k in ("pending", "drift", "changed_repeatables"))):
+        raise typer.Exit(1)
+
+
+def token(
+    email: str = typer.Option(..., "--email", help="the local user's email"),
+    create: bool = typer.Option(True, "--create/--no-create", help="create the user when missing"),
+    lifetime: int = typer.Option(3600, "--lifetime", help="seconds until the token expires"),
+) -> None:
+    """Print an access token for a local user, signed with the stack's JWT secret."""
+    stack = Stack(project())
+    value, created = user_token(database_url(None, stack.project), stack.state.jwt_secret, email, create=create, lifetime=lifetime)
+    if created:
+        typer.echo(f"created local user {email}", err=True)
+    typer.echo(value)
+
+
+def _env_url() -> bool:
+    import os
+
+    return bool(os.environ.get("SUPAKIT_DATABASE_URL"))
+
+
+def _print_info(info: dict[str, str]) -> None:
+    width = max(len(label) for label in LABELS.values())
+    for key, label in LABELS.items():
+        typer.echo(f"{label:>{width}}: {info[key]}")
+
+
+def _print_status(processes: dict[str, bool], migrations: dict | None, stack: Stack) -> None:
+    if processes:
+        for name, up_now in processes.items():
+            typer.echo(f"{name:>9}: {'running' if up_now else 'stopped'}")
+        if all(processes.values()):
+            _print_info(stack.info())
+    else:
+        typer.echo("local stack: not created (run `supakit up`)")
+    if migrations is None:
+        return
+    typer.echo(f"applied: {len(migrations['applied'])}  pending: {', '.join(migrations['pending']) or 'none'}")
+    typer.echo(f"changed repeatables: {', '.join(migrations['changed_repeatables']) or 'none'}")
+    if migrations["drift"]:
+        typer.echo(f"DRIFT (applied files edited since): {', '.join(migrations['drift'])}")
+    if migrations["missing_files"]:
+        typer.echo(f"applied but no file: {', '.join(migrations['missing_files'])}")

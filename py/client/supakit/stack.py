@@ -1,0 +1,195 @@
+"""The local stack (`supakit up`): Postgres, PostgREST and the gateway, no Docker.
+
+Like `supabase start`: the API on 54321, Postgres on 54322, the local development
+JWT secret, data kept under `.supakit/` across `down` and `up`. Every step checks
+what already runs, so `up` twice changes nothing and `up` after a crash restarts
+only what died.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import asdict, dataclass, field
+
+import psycopg
+
+from . import gateway, postgrest, processes, tokens
+from .bootstrap import apply_bootstrap
+from .errors import ConfigError
+from .migrate import MigrateResult, migrate
+from .project import Project
+from .providers.base import PostgresServer, wait_until_accepting
+from .providers.local import LocalCluster
+from .rest import RestEndpoint
+
+STACK_SETTINGS = {"max_connections": "100"}
+DB_NAME = "postgres"
+
+
+@dataclass
+class StackState:
+    """What the first `up` decided and every later command must agree on: `.supakit/stack.json`."""
+
+    api_port: int = 54321
+    db_port: int = 54322
+    postgrest_port: int = 54327
+    postgrest_admin_port: int = 54328
+    jwt_secret: str = tokens.DEFAULT_JWT_SECRET
+    db_password: str = "postgres"
+    authenticator_password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+    pids: dict[str, int] = field(default_factory=dict)
+
+
+class Stack:
+    def __init__(self, project: Project):
+        self.project = project
+        self.dir = project.state_dir
+        self.state_file = self.dir / "stack.json"
+        self.state = self._load()
+
+    # -- what the stack is
+
+    @property
+    def cluster(self) -> LocalCluster:
+        return LocalCluster(self.dir / "db", self.state.db_port, self.state.db_password, STACK_SETTINGS)
+
+    @property
+    def server(self) -> PostgresServer:
+        return self.cluster.server(backend="stack")
+
+    @property
+    def db_url(self) -> str:
+        return self.server.url(DB_NAME)
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.state.api_port}"
+
+    def endpoint(self) -> RestEndpoint:
+        s = self.state
+        return RestEndpoint(
+            self.api_url, tokens.api_key("anon", s.jwt_secret), tokens.api_key("service_role", s.jwt_secret), s.jwt_secret
+        )
+
+    def info(self) -> dict[str, str]:
+        endpoint = self.endpoint()
+        return {
+            "api_url": self.api_url,
+            "rest_url": endpoint.rest_url,
+            "db_url": self.db_url,
+            "jwt_secret": self.state.jwt_secret,
+            "anon_key": endpoint.anon_key,
+            "service_role_key": endpoint.service_key,
+        }
+
+    def running(self) -> dict[str, bool]:
+        pids = self.state.pids
+        return {
+            "postgres": self.cluster.initialized() and self.cluster.running(),
+            "postgrest": processes.alive(pids.get("postgrest"), postgrest.BINARY),
+            "gateway": processes.alive(pids.get("gateway"), gateway.BINARY),
+        }
+
+    # -- lifecycle
+
+    def choose_ports(self, api_port: int | None = None, db_port: int | None = None) -> None:
+        """Ports are chosen before the first `up`; changing them later would orphan clients."""
+        wanted = {"api_port": api_port, "db_port": db_port}
+        if self.state_file.exists():
+            for name, value in wanted.items():
+                if value is not None and value != getattr(self.state, name):
+                    raise ConfigError(
+                        f"the stack in {self.dir} uses {name.replace('_', ' ')} {getattr(self.state, name)}; "
+                        f"to change it: supakit down, remove {self.dir}, supakit up --{name.replace('_', '-')} {value}"
+                    )
+            return
+        if api_port is not None:
+            self.state.api_port = api_port
+            self.state.postgrest_port, self.state.postgrest_admin_port = api_port + 6, api_port + 7
+        if db_port is not None:
+            self.state.db_port = db_port
+
+    def up(self) -> MigrateResult:
+        """Start whatever is not running, bootstrap and migrate; returns what migrate did."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._save()  # the ports and secrets are fixed from the first `up` on
+        cluster = self.cluster
+        if not cluster.initialized():
+            cluster.init()
+        if not cluster.running():
+            cluster.start()
+        wait_until_accepting(self.server)
+        with psycopg.connect(self.db_url, autocommit=True) as conn:
+            apply_bootstrap(conn, authenticator_password=self.state.authenticator_password, project=self.project)
+        result = migrate(self.db_url, self.project)
+        self._start_postgrest()
+        self._start_gateway()
+        self._save()
+        return result
+
+    def down(self) -> None:
+        """Stop every process; the data directory stays."""
+        processes.stop(self.state.pids.pop("gateway", None), gateway.BINARY)
+        processes.stop(self.state.pids.pop("postgrest", None), postgrest.BINARY)
+        if self.cluster.initialized():
+            self.cluster.stop(mode="fast")
+        if self.state_file.exists():
+            self._save()
+
+    def _start_postgrest(self) -> None:
+        s = self.state
+        if processes.alive(s.pids.get("postgrest"), postgrest.BINARY):
+            return
+        config = postgrest.PostgrestConfig(
+            db_uri=self.server.url(DB_NAME, user="authenticator", password=s.authenticator_password),
+            jwt_secret=s.jwt_secret,
+            port=s.postgrest_port,
+            admin_port=s.postgrest_admin_port,
+        )
+        s.pids["postgrest"] = postgrest.start_postgrest(config, self.dir / "postgrest", detach=True).pid
+
+    def _start_gateway(self) -> None:
+        s = self.state
+        if processes.alive(s.pids.get("gateway"), gateway.BINARY):
+            return
+        endpoint = self.endpoint()
+        config = gateway.GatewayConfig(s.api_port, s.postgrest_port, endpoint.anon_key, endpoint.service_key)
+        s.pids["gateway"] = gateway.start_gateway(config, self.dir / "gateway", detach=True).pid
+
+    # -- state file
+
+    def _load(self) -> StackState:
+        if not self.state_file.exists():
+            return StackState()
+        try:
+            return StackState(**json.loads(self.state_file.read_text()))
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(
+                f"{self.state_file} is not a supakit stack state ({exc}); move it away and run `supakit up`"
+            ) from None
+
+    def _save(self) -> None:
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self.state), indent=2) + "\n")
+        os.chmod(tmp, 0o600)  # it holds the secrets
+        tmp.replace(self.state_file)
+
+
+def user_token(db_url: str, jwt_secret: str, email: str, *, create: bool = True, lifetime: int = 3600) -> tuple[str, bool]:
+    """An access token for the local user `email` (created when missing); (token, created)."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        row = conn.execute("select id, raw_user_meta_data from auth.users where email = %s", (email,)).fetchone()
+        created = False
+        if row is None:
+            if not create:
+                raise ConfigError(f"no local user with email {email!r} (drop --no-create to create one)")
+            row = conn.execute(
+                "insert into auth.users (email, email_confirmed_at) values (%s, now()) "
+                "returning id, raw_user_meta_data",
+                (email,),
+            ).fetchone()
+            created = True
+    claims = tokens.user_claims(str(row[0]), email, row[1] or {}, lifetime=lifetime)
+    return tokens.sign(claims, jwt_secret), created
