@@ -6,6 +6,8 @@ It is environment, not schema: skipped on a real Supabase project, where
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import psycopg
 from psycopg import sql
 
@@ -23,6 +25,17 @@ def is_real_supabase(conn: psycopg.Connection) -> bool:
     return bool(has_users) and not comment.startswith(MARKER)
 
 
+SCRIPT_NAME = "supabase_compat.sql"
+# supakit's own copy, for projects that do not carry one in sql/bootstrap/.
+BUNDLED = Path(__file__).resolve().parents[3] / "sql" / "bootstrap" / SCRIPT_NAME
+
+
+def bootstrap_script(project: Project | None = None) -> Path:
+    """The project's `sql/bootstrap/supabase_compat.sql` if it has one, else supakit's."""
+    own = (project or find_project()).bootstrap / SCRIPT_NAME
+    return own if own.exists() else BUNDLED
+
+
 def apply_bootstrap(
     conn: psycopg.Connection,
     authenticator_password: str | None = None,
@@ -34,7 +47,7 @@ def apply_bootstrap(
     """
     if is_real_supabase(conn):
         return False
-    script = ((project or find_project()).bootstrap / "supabase_compat.sql").read_text()
+    script = bootstrap_script(project).read_text()
     with conn.transaction():
         # Serialise concurrent bootstraps: `create role` checks are not race-free.
         conn.execute("select pg_advisory_xact_lock(hashtext('supakit.bootstrap'))")

@@ -6,7 +6,7 @@ import importlib
 
 import typer
 
-from .errors import SupakitError
+from .errors import SupakitError, first_line
 
 app = typer.Typer(
     help="Supabase-native PostgREST companion: local stack, SQL-first migrations, lint, doctor.",
@@ -22,9 +22,20 @@ for _name in COMMAND_MODULES:
 
 
 def main() -> None:
-    """Entry point that turns supakit's own errors into one line and exit status 1."""
+    """Entry point that turns supakit's own and the database's errors into one line and exit status 1."""
+    import psycopg
+
     try:
         app()
     except SupakitError as exc:
-        typer.echo(f"supakit: {exc}", err=True)
-        raise SystemExit(1) from None
+        _fail(str(exc))
+    except psycopg.OperationalError as exc:
+        _fail(f"cannot connect to the database: {first_line(exc)}")
+    except psycopg.Error as exc:
+        _fail(f"database error: {first_line(exc)}")
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"supakit: {message}", err=True)
+    raise SystemExit(1)
+

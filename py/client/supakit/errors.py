@@ -15,3 +15,9 @@ class BackendUnavailable(SupakitError):
 
 class BinaryNotFound(SupakitError):
     """An executable supakit needs (postgres, postgrest, nginx) is missing."""
+
+
+def first_line(exc: BaseException) -> str:
+    """An error's primary message, without the driver's context lines."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

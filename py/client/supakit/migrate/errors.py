@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ..errors import SupakitError
+from ..errors import SupakitError, first_line
+
+__all__ = ["LockTimeout", "MigrationError", "first_line"]
 
 
 class MigrationError(SupakitError):
@@ -23,9 +25,3 @@ class LockTimeout(SupakitError):
 def _excerpt(statement: str, limit: int = 200) -> str:
     flat = " ".join(statement.split())
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
-
-
-def first_line(exc: BaseException) -> str:
-    """Postgres' primary message, without psycopg's context lines."""
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

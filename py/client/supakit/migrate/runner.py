@@ -10,7 +10,8 @@ from pathlib import Path
 import psycopg
 import sqlparse
 from yoyo import read_migrations
-from yoyo.exceptions import BadMigration
+from yoyo.exceptions import BadMigration, MigrationConflict
+from yoyo.topologicalsort import CycleError
 
 from ..errors import ConfigError
 from ..project import Project, find_project
@@ -47,8 +48,7 @@ def migrate(url: str, project: Project | None = None, *, lock_timeout: float = 6
     project = project or find_project()
     result = MigrateResult()
     with _run(url, lock_timeout) as (conn, backend):
-        migrations = read_migrations(str(project.migrations))
-        for migration in backend.to_apply(migrations):
+        for migration in _pending(backend, project):
             _apply_one(backend, migration, project)
             _record(conn, "versioned", migration.id, files.checksum(Path(migration.path)))
             result.applied.append(migration.id)
@@ -70,7 +70,7 @@ def rollback(
     """Roll back the newest `count` migrations (default 1), or all applied after `to`."""
     project = project or find_project()
     with _run(url, lock_timeout) as (conn, backend):
-        applied = list(backend.to_rollback(read_migrations(str(project.migrations))))
+        applied = _loaded(project, lambda: list(backend.to_rollback(read_migrations(str(project.migrations)))))
         chosen = _choose_rollback(applied, count, to)
         for migration in chosen:
             if not Path(migration.path).with_name(f"{migration.id}{files.ROLLBACK_SUFFIX}").exists():
@@ -123,6 +123,18 @@ def _run(url: str, lock_timeout: float) -> Iterator[tuple[psycopg.Connection, Bo
                 backend.connection.close()
     except psycopg.OperationalError as exc:
         raise ConfigError(f"cannot connect to the database to migrate: {first_line(exc)}") from None
+
+
+def _pending(backend: BookkeepingBackend, project: Project) -> list:
+    return _loaded(project, lambda: list(backend.to_apply(read_migrations(str(project.migrations)))))
+
+
+def _loaded(project: Project, load):
+    """yoyo's reading and ordering errors (a bad header, a dependency cycle) as one line."""
+    try:
+        return load()
+    except (BadMigration, MigrationConflict, CycleError) as exc:
+        raise MigrationError(_rel(project, project.migrations), f"cannot order the migrations: {first_line(exc)}") from None
 
 
 def _apply_one(backend: BookkeepingBackend, migration, project: Project) -> None:

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import psycopg
 
-from ..errors import BackendUnavailable
+from ..errors import BackendUnavailable, first_line
 
 
 @dataclass
@@ -65,5 +65,5 @@ def wait_until_accepting(server: PostgresServer, timeout: float = 30.0) -> None:
             time.sleep(0.05)
     raise BackendUnavailable(
         f"{server.backend} Postgres on {server.host}:{server.port} did not accept "
-        f"connections within {timeout:.0f}s: {str(last).strip().splitlines()[0] if last else 'no answer'}"
+        f"connections within {timeout:.0f}s: {first_line(last) if last else 'no answer'}"
     )

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..errors import BackendUnavailable
+from ..errors import BackendUnavailable, first_line
 from .base import PostgresServer, free_port, wait_until_accepting
 from .local import TEST_SETTINGS
 
@@ -72,7 +72,7 @@ def start_container(image: str = BUILT_IMAGE, settings: dict[str, str] | None = 
             .with_kwargs(network_mode="host", network=None)
         )
     except _engine_errors() as exc:
-        raise BackendUnavailable(f"no Docker engine answers ({_first_line(exc)}): start one, e.g. `bash .ci/docker.sh`") from exc
+        raise BackendUnavailable(f"no Docker engine answers ({first_line(exc)}): start one, e.g. `bash .ci/docker.sh`") from exc
 
     def remove() -> None:
         try:
@@ -86,9 +86,9 @@ def start_container(image: str = BUILT_IMAGE, settings: dict[str, str] | None = 
         except docker.errors.APIError as exc:
             if isinstance(exc, docker.errors.ImageNotFound) or not _image_present(container, image):
                 raise BackendUnavailable(f"image {image} not found locally and cannot be pulled: {_HOW_TO_GET_IMAGE}") from exc
-            raise BackendUnavailable(f"container from {image} did not start: {_first_line(exc.explanation or exc)}") from exc
+            raise BackendUnavailable(f"container from {image} did not start: {first_line(exc.explanation or exc)}") from exc
         except _engine_errors() as exc:
-            raise BackendUnavailable(f"Docker engine failed while starting {image}: {_first_line(exc)}") from exc
+            raise BackendUnavailable(f"Docker engine failed while starting {image}: {first_line(exc)}") from exc
         server = PostgresServer(
             backend="container", host="127.0.0.1", port=port, user="postgres", password=password,
             description=f"container {container.get_wrapped_container().short_id} from {image}",
@@ -118,7 +118,7 @@ def _wait_until_ready(container: DockerContainer, server: PostgresServer, image:
         try:
             wrapped.reload()
         except _engine_errors() as exc:
-            raise BackendUnavailable(f"container from {image} vanished while starting: {_first_line(exc)}") from None
+            raise BackendUnavailable(f"container from {image} vanished while starting: {first_line(exc)}") from None
         if wrapped.status not in ("created", "running"):
             raise BackendUnavailable(f"container from {image} exited while starting: {_last_log_line(wrapped)}")
         if time.monotonic() >= deadline:
@@ -163,8 +163,3 @@ def _remove_quietly(remove: Callable[[], None]) -> None:
         remove()
     except Exception:
         pass
-
-
-def _first_line(exc: object) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -6,7 +6,7 @@ from urllib.parse import unquote, urlsplit
 
 import psycopg
 
-from ..errors import BackendUnavailable, ConfigError
+from ..errors import BackendUnavailable, ConfigError, first_line
 from .base import PostgresServer
 
 
@@ -26,6 +26,6 @@ def connect_url(url: str) -> PostgresServer:
         with server.connect(connect_timeout=5) as conn:
             conn.execute("select 1")
     except psycopg.OperationalError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = first_line(exc)
         raise BackendUnavailable(f"cannot reach SUPAKIT_TEST_DATABASE_URL {server.description}: {first}") from None
     return server
