@@ -47,12 +47,16 @@ def migrate(url: str, project: Project | None = None, *, lock_timeout: float = 6
     """Apply pending versioned migrations, then every repeatable whose text changed."""
     project = project or find_project()
     result = MigrateResult()
-    with _run(url, lock_timeout) as (conn, backend):
-        for migration in _pending(backend, project):
-            _apply_one(backend, migration, project)
-            _record(conn, "versioned", migration.id, files.checksum(Path(migration.path)))
-            result.applied.append(migration.id)
-        _adopt_unrecorded(conn, project, backend)
+    with _locked(url, lock_timeout) as conn:
+        applied = set(_applied_ids(conn))
+        if any(mid not in applied for mid in files.versioned_files(project)):
+            # Only now load yoyo, which parses every file: a no-op or a policy edit skips it.
+            with _yoyo(conn, url) as backend:
+                for migration in _pending(backend, project):
+                    _apply_one(backend, migration, project)
+                    _record(conn, "versioned", migration.id, files.checksum(Path(migration.path)))
+                    result.applied.append(migration.id)
+        _adopt_unrecorded(conn, project)
         result.repeatables = _apply_repeatables(conn, project)
         if result.changed:
             conn.execute("notify pgrst, 'reload schema'")
@@ -69,7 +73,7 @@ def rollback(
 ) -> list[str]:
     """Roll back the newest `count` migrations (default 1), or all applied after `to`."""
     project = project or find_project()
-    with _run(url, lock_timeout) as (conn, backend):
+    with _locked(url, lock_timeout) as conn, _yoyo(conn, url) as backend:
         applied = _loaded(project, lambda: list(backend.to_rollback(read_migrations(str(project.migrations)))))
         chosen = _choose_rollback(applied, count, to)
         for migration in chosen:
@@ -110,19 +114,28 @@ def status(url: str, project: Project | None = None) -> Status:
 
 
 @contextmanager
-def _run(url: str, lock_timeout: float) -> Iterator[tuple[psycopg.Connection, BookkeepingBackend]]:
+def _locked(url: str, lock_timeout: float) -> Iterator[psycopg.Connection]:
+    """The run's own connection, holding the migration lock, with the bookkeeping in place."""
     try:
         with migration_lock(url, lock_timeout) as conn:
-            conn.execute(BOOKKEEPING_SQL)
-            backend = open_backend(url)
-            try:
-                conn.execute(f"delete from {SCHEMA}.yoyo_lock")  # left by a crashed run
-                with backend.lock():
-                    yield conn, backend
-            finally:
-                backend.connection.close()
+            if not _exists(conn, f"{SCHEMA}.checksums"):
+                conn.execute(BOOKKEEPING_SQL)
+            yield conn
     except psycopg.OperationalError as exc:
         raise ConfigError(f"cannot connect to the database to migrate: {first_line(exc)}") from None
+
+
+@contextmanager
+def _yoyo(conn: psycopg.Connection, url: str) -> Iterator[BookkeepingBackend]:
+    """A fresh yoyo backend holding yoyo's lock too, so plain `yoyo` runs wait for us."""
+    backend = open_backend(url)
+    try:
+        if _exists(conn, f"{SCHEMA}.yoyo_lock"):
+            conn.execute(f"delete from {SCHEMA}.yoyo_lock")  # we hold the advisory lock: a crashed run's row
+        with backend.lock():
+            yield backend
+    finally:
+        backend.connection.close()
 
 
 def _pending(backend: BookkeepingBackend, project: Project) -> list:
@@ -175,7 +188,7 @@ def split_statements(text: str) -> list[str]:
     return [s for s in sqlparse.split(text) if sqlparse.format(s, strip_comments=True).strip()]
 
 
-def _adopt_unrecorded(conn: psycopg.Connection, project: Project, backend: BookkeepingBackend) -> None:
+def _adopt_unrecorded(conn: psycopg.Connection, project: Project) -> None:
     """Migrations applied by plain yoyo get their current checksum as the baseline."""
     recorded = _recorded(conn)
     on_disk = files.versioned_files(project)
