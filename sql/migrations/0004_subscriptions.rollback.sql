@@ -1,0 +1,2 @@
+-- Undo 0004_subscriptions.
+drop table if exists public.subscriptions;
