@@ -85,23 +85,28 @@ def test_every_migration_round_trips(empty_url, tmp_path):
         project = real_versioned_only(tmp_path / f"p{upto}", upto)
         assert len(migrate(empty_url, project).applied) == 1
         applied = schema_dump(empty_url)
-        assert len(rollback(empty_url, project, count=1)) == 1
+        assert len(rollback(empty_url, project, count=1).rolled_back) == 1
         assert len(migrate(empty_url, project).applied) == 1
         assert schema_dump(empty_url) == applied, f"migration {upto} does not round-trip"
-    rolled = rollback(empty_url, project, count=count)
+    rolled = rollback(empty_url, project, count=count).rolled_back
     assert len(rolled) == count
     assert schema_dump(empty_url) == baseline
 
 
 def test_full_project_rolls_back_and_reapplies_repeatables(empty_url):
+    baseline = schema_dump(empty_url)
     first = migrate(empty_url, REAL)
     assert first.applied and first.repeatables
     full = schema_dump(empty_url)
-    rollback(empty_url, REAL, count=1)
+    undone = rollback(empty_url, REAL, count=1)
+    assert len(undone.rolled_back) == 1 and undone.removed_repeatables == first.repeatables
+    assert one(empty_url, "select count(*) from pg_policy") == 0  # tables closed until migrate
     again = migrate(empty_url, REAL)
-    # The rollback dropped tables with their triggers and policies: every repeatable is re-applied.
     assert len(again.applied) == 1 and again.repeatables == first.repeatables
     assert schema_dump(empty_url) == full
+    # All the way down: nothing of the project is left, repeatables included.
+    rollback(empty_url, REAL, count=len(first.applied))
+    assert schema_dump(empty_url) == baseline
 
 
 def test_plain_yoyo_applies_the_versioned_migrations(empty_url):
@@ -299,19 +304,19 @@ def _chain(tmp_path: Path, n: int) -> Project:
 def test_rollback_count_and_to(empty_url, tmp_path):
     project = _chain(tmp_path, 4)
     migrate(empty_url, project)
-    assert rollback(empty_url, project) == ["0004_t4"]
-    assert rollback(empty_url, project, to="0001_t1") == ["0003_t3", "0002_t2"]
+    assert rollback(empty_url, project).rolled_back == ["0004_t4"]
+    assert rollback(empty_url, project, to="0001_t1").rolled_back == ["0003_t3", "0002_t2"]
     assert status(empty_url, project).applied == ["0001_t1"]
     assert one(empty_url, "select to_regclass('public.t2') is null")
     with pytest.raises(Exception, match="--to 0009_nope"):
-        rollback(empty_url, project, to="0009_nope")
+        rollback(empty_url, project, to="0009_nope").rolled_back
 
 
 def test_rollback_without_its_file_is_refused(empty_url, tmp_path):
     project = make_project(tmp_path, {"0001_good.sql": GOOD})
     migrate(empty_url, project)
     with pytest.raises(MigrationError, match="cannot roll it back"):
-        rollback(empty_url, project)
+        rollback(empty_url, project).rolled_back
     assert status(empty_url, project).applied == ["0001_good"]
 
 

@@ -51,11 +51,13 @@ def rollback(
     proj = project()
     if all_:
         count = 10**9 if count is None and to is None else count
-    rolled = run_rollback(database_url(database_url_option, proj), proj, count=count, to=to)
-    for name in rolled:
+    result = run_rollback(database_url(database_url_option, proj), proj, count=count, to=to)
+    for name in result.rolled_back:
         typer.echo(f"rolled back {name}")
-    if not rolled:
+    if not result.rolled_back:
         typer.echo("nothing to roll back")
+    if result.removed_repeatables:
+        typer.echo(f"removed the objects of {len(result.removed_repeatables)} repeatables: `supakit migrate` re-applies them")
 
 
 def new(name: str = typer.Argument(..., help="what the migration does, e.g. 'add project color'")) -> None:

@@ -8,6 +8,6 @@ errors that name the file and the statement, and a PostgREST schema reload.
 
 from .errors import MigrationError
 from .files import new_migration
-from .runner import MigrateResult, Status, migrate, rollback, status
+from .runner import MigrateResult, RollbackResult, Status, migrate, rollback, status
 
-__all__ = ["MigrateResult", "MigrationError", "Status", "migrate", "new_migration", "rollback", "status"]
+__all__ = ["MigrateResult", "RollbackResult", "MigrationError", "Status", "migrate", "new_migration", "rollback", "status"]

@@ -15,7 +15,7 @@ from yoyo.topologicalsort import CycleError
 
 from ..errors import ConfigError
 from ..project import Project, find_project
-from . import files
+from . import files, teardown
 from .backend import BOOKKEEPING_SQL, MIGRATION_TABLE, SCHEMA, BookkeepingBackend, open_backend
 from .errors import MigrationError, first_line
 from .lock import migration_lock
@@ -63,6 +63,12 @@ def migrate(url: str, project: Project | None = None, *, lock_timeout: float = 6
     return result
 
 
+@dataclass
+class RollbackResult:
+    rolled_back: list[str] = field(default_factory=list)
+    removed_repeatables: list[str] = field(default_factory=list)
+
+
 def rollback(
     url: str,
     project: Project | None = None,
@@ -70,24 +76,30 @@ def rollback(
     count: int | None = None,
     to: str | None = None,
     lock_timeout: float = 60.0,
-) -> list[str]:
-    """Roll back the newest `count` migrations (default 1), or all applied after `to`."""
+) -> RollbackResult:
+    """Roll back the newest `count` migrations (default 1), or all applied after `to`.
+
+    The repeatables' objects are dropped first: they are written against the newest
+    schema, and a trigger or function left on an older one can break it (a sign-up
+    trigger writing to a dropped table). The next `migrate` re-applies them.
+    """
     project = project or find_project()
+    result = RollbackResult()
     with _locked(url, lock_timeout) as conn, _yoyo(conn, url) as backend:
         applied = _loaded(project, lambda: list(backend.to_rollback(read_migrations(str(project.migrations)))))
         chosen = _choose_rollback(applied, count, to)
         for migration in chosen:
             if not Path(migration.path).with_name(f"{migration.id}{files.ROLLBACK_SUFFIX}").exists():
                 raise MigrationError(_rel(project, migration.path), f"no {migration.id}{files.ROLLBACK_SUFFIX}: cannot roll it back")
+        if not chosen:
+            return result
+        result.removed_repeatables = _drop_repeatables(conn, project)
         for migration in chosen:
             _guard(project, migration, lambda m=migration: backend.rollback_one(m))
             conn.execute(f"delete from {SCHEMA}.checksums where kind = 'versioned' and name = %s", (migration.id,))
-        if chosen:
-            # Rolled-back tables took their policies and triggers with them: the next
-            # migrate must re-apply every repeatable, changed or not.
-            conn.execute(f"delete from {SCHEMA}.checksums where kind = 'repeatable'")
-            conn.execute("notify pgrst, 'reload schema'")
-        return [m.id for m in chosen]
+            result.rolled_back.append(migration.id)
+        conn.execute("notify pgrst, 'reload schema'")
+    return result
 
 
 def status(url: str, project: Project | None = None) -> Status:
@@ -181,6 +193,17 @@ def _apply_repeatables(conn: psycopg.Connection, project: Project) -> list[str]:
                     raise MigrationError(item.key, first_line(exc), statement) from None
             _record(conn, "repeatable", item.key, item.checksum)
     return [r.key for r in changed]
+
+
+def _drop_repeatables(conn: psycopg.Connection, project: Project) -> list[str]:
+    """Everything the repeatables define, gone, and their checksums with it."""
+    repeatables = files.repeatables(project)
+    with conn.transaction():
+        for statement, table in teardown.drop_statements(repeatables):
+            if table is None or _exists(conn, table):
+                conn.execute(statement)
+        conn.execute(f"delete from {SCHEMA}.checksums where kind = 'repeatable'")
+    return [r.key for r in repeatables]
 
 
 def split_statements(text: str) -> list[str]:

@@ -1,0 +1,58 @@
+"""Undo what the repeatables define, read from their own SQL with a real parser.
+
+A rollback drops tables, and with them the policies and triggers the repeatables
+put on them; functions and views that do not depend on a table would stay behind,
+defined against a schema that no longer exists. So a rollback first drops every
+object the repeatables create, in reverse order, and re-applies them afterwards
+where the remaining schema allows.
+"""
+
+from __future__ import annotations
+
+import pglast
+from pglast.enums import FunctionParameterMode
+from pglast.stream import RawStream
+
+from .files import Repeatable
+
+# Parameters that are part of a function's identity (OUT and TABLE columns are not).
+_SIGNATURE_MODES = {
+    FunctionParameterMode.FUNC_PARAM_IN,
+    FunctionParameterMode.FUNC_PARAM_INOUT,
+    FunctionParameterMode.FUNC_PARAM_VARIADIC,
+    FunctionParameterMode.FUNC_PARAM_DEFAULT,
+}
+
+
+def drop_statements(repeatables: list[Repeatable]) -> list[tuple[str, str | None]]:
+    """(drop statement, table it needs or None), newest definition first."""
+    drops: list[tuple[str, str | None]] = []
+    for item in repeatables:
+        for raw in pglast.parse_sql(item.path.read_text()):
+            drop = _drop_for(raw.stmt)
+            if drop is not None:
+                drops.append(drop)
+    return list(reversed(drops))
+
+
+def render(node) -> str:
+    """SQL text of one node (a RawStream accumulates: one per call)."""
+    return RawStream()(node)
+
+
+def _drop_for(stmt) -> tuple[str, str | None] | None:
+    kind = type(stmt).__name__
+    if kind == "CreateFunctionStmt":
+        name = ".".join(part.sval for part in stmt.funcname)
+        args = ", ".join(render(p.argType) for p in stmt.parameters or () if p.mode in _SIGNATURE_MODES)
+        what = "procedure" if stmt.is_procedure else "function"
+        return f"drop {what} if exists {name}({args}) cascade", None
+    if kind == "CreateTrigStmt":
+        table = render(stmt.relation)
+        return f"drop trigger if exists {stmt.trigname} on {table}", table
+    if kind == "CreatePolicyStmt":
+        table = render(stmt.table)
+        return f"drop policy if exists {stmt.policy_name} on {table}", table
+    if kind == "ViewStmt":
+        return f"drop view if exists {render(stmt.view)} cascade", None
+    return None

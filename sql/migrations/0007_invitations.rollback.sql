@@ -1,0 +1,2 @@
+-- Undo 0007_invitations.
+drop table if exists private.invitations;

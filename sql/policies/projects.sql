@@ -1,0 +1,28 @@
+-- projects: members of an organization read its projects; admins and members
+-- create, update and delete them; viewers only read. A project never moves to
+-- another organization: only its name is updatable by API callers.
+
+drop policy if exists projects_select on public.projects;
+create policy projects_select on public.projects
+  for select to authenticated
+  using (organization_id in (select private.my_org_ids()));
+
+drop policy if exists projects_insert on public.projects;
+create policy projects_insert on public.projects
+  for insert to authenticated
+  with check (organization_id in (select private.my_org_ids('{admin,member}')));
+
+drop policy if exists projects_update on public.projects;
+create policy projects_update on public.projects
+  for update to authenticated
+  using (organization_id in (select private.my_org_ids('{admin,member}')))
+  with check (organization_id in (select private.my_org_ids('{admin,member}')));
+
+drop policy if exists projects_delete on public.projects;
+create policy projects_delete on public.projects
+  for delete to authenticated
+  using (organization_id in (select private.my_org_ids('{admin,member}')));
+
+revoke update on public.projects from anon, authenticated;
+grant update (name) on public.projects to authenticated;
+revoke truncate, references, trigger on public.projects from anon, authenticated;
