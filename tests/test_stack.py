@@ -120,3 +120,12 @@ def test_changing_ports_of_an_existing_stack_is_refused(stack):
     result = stack.run("up", "--db-port", "1", check=False)
     assert result.returncode == 1
     assert "uses db port" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_demo_runs_against_the_stack(stack):
+    """The README's main command ends with docs/demo.py: it must pass on a fresh stack."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "demo.py")], env=stack.env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().endswith("demo: ok")
