@@ -1,5 +1,8 @@
 -- depends: 0001_foundation
 
+-- Creating a foreign key locks the referenced table: fail fast, never queue behind traffic.
+set local lock_timeout = '5s';
+
 -- profiles: one row per auth user with an email, created and kept in sync by
 -- triggers on auth.users (sql/functions/020_profiles_from_auth_users.sql); it
 -- disappears with its auth user. Emails are unique.

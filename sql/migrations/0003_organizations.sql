@@ -1,5 +1,8 @@
 -- depends: 0002_profiles
 
+-- Creating a foreign key locks the referenced table: fail fast, never queue behind traffic.
+set local lock_timeout = '5s';
+
 -- organizations: the tenant. Its slug is its URL name: 3-48 characters of
 -- lower-case letters, digits and dashes, starting and ending with a letter or
 -- digit, unique. Its name is not blank and at most 100 characters; settings is a

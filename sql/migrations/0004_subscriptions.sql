@@ -1,5 +1,8 @@
 -- depends: 0003_organizations
 
+-- Creating a foreign key locks the referenced table: fail fast, never queue behind traffic.
+set local lock_timeout = '5s';
+
 -- subscriptions: an organization has at most one subscription (its Stripe
 -- state), which goes with it. A Stripe subscription id belongs to one row (many
 -- rows may have none yet).

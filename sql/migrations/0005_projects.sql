@@ -1,5 +1,8 @@
 -- depends: 0004_subscriptions
 
+-- Creating a foreign key locks the referenced table: fail fast, never queue behind traffic.
+set local lock_timeout = '5s';
+
 -- projects: belong to one organization and go with it. Soft-deletable: a deleted
 -- project keeps its row with deleted_at and deleted_by set (deleted_by becomes
 -- null if that profile is removed).

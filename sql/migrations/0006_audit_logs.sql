@@ -1,5 +1,8 @@
 -- depends: 0005_projects
 
+-- Creating a foreign key locks the referenced table: fail fast, never queue behind traffic.
+set local lock_timeout = '5s';
+
 -- audit_logs: an append-only record of who did what to which entity. Rows outlive
 -- their organization and user (the references become null), and action is one
 -- of a fixed list.

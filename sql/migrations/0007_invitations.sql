@@ -1,5 +1,8 @@
 -- depends: 0006_audit_logs
 
+-- Creating a foreign key locks the referenced table: fail fast, never queue behind traffic.
+set local lock_timeout = '5s';
+
 -- invitations: an admin invites an email address into an organization with a role.
 -- The token is shown to the admin once; only its sha256 is stored, so a leaked
 -- table does not let anyone join. A pending invitation expires (expires_at), can
@@ -25,6 +28,8 @@ create table private.invitations (
 -- At most one pending invitation per organization and address.
 create unique index invitations_pending_email_key on private.invitations (organization_id, lower(email))
   where accepted_at is null and revoked_at is null;
+-- An organization's invitations, and the cascade when it is deleted.
+create index invitations_organization_id_idx on private.invitations (organization_id);
 create index invitations_invited_by_idx on private.invitations (invited_by) where invited_by is not null;
 create index invitations_accepted_by_idx on private.invitations (accepted_by) where accepted_by is not null;
 

@@ -84,7 +84,10 @@ RULES: tuple[Rule, ...] = (
              "constraint` (no write lock), then `set not null`, which Postgres 12+ proves from "
              "the validated check without a scan; then drop the check.",
         bad=_TIMEOUT + "alter table public.projects alter column name set not null;\n",
-        good=_TIMEOUT + "alter table public.projects validate constraint projects_name_not_null;\n"
+        good="-- transactional: false\n" + _TIMEOUT
+             + "alter table public.projects add constraint projects_name_not_null\n"
+             "  check (name is not null) not valid;\n"
+             "alter table public.projects validate constraint projects_name_not_null;\n"
              "alter table public.projects alter column name set not null;\n"
              "alter table public.projects drop constraint projects_name_not_null;\n",
     ),
@@ -191,6 +194,16 @@ RULES: tuple[Rule, ...] = (
         good="set lock_timeout = '5s';\nalter table public.projects add column color text;\n",
         kinds=FORWARD_ONLY,
     ),
+    Rule(
+        "transaction-control", "locking", "BEGIN, COMMIT or ROLLBACK inside a transactional migration",
+        why="The migrator already runs the file in one transaction: a COMMIT ends it early, so a "
+            "later failure leaves the migration half applied and not recorded, and a ROLLBACK "
+            "silently discards what came before.",
+        safe="Remove them (the whole file is one transaction), or make the migration "
+             "`-- transactional: false` and group statements with your own BEGIN/COMMIT.",
+        bad="begin;\ncreate table private.jobs (id bigint primary key);\ncommit;\n",
+        good="create table private.jobs (id bigint primary key);\n",
+    ),
     # --- Supabase: what keeps the API secure and fast ----------------------------------
     Rule(
         "table-without-rls", "supabase", "a table in an exposed schema without row level security",
@@ -213,7 +226,8 @@ RULES: tuple[Rule, ...] = (
              "  using (owner_id = (select auth.uid()));\n",
     ),
     Rule(
-        "policy-auth-call-per-row", "supabase", "`auth.uid()` / `auth.jwt()` / `current_setting()` in a policy, not wrapped in `(select ...)`",
+        "policy-auth-call-per-row", "supabase",
+        "`auth.uid()` / `auth.jwt()` / `current_setting()` in a policy, not wrapped in `(select ...)`",
         why="Called bare, the function runs (and parses the JWT claims) for every row the "
             "policy checks; wrapped as `(select auth.uid())` Postgres runs it once per query.",
         safe="Write `(select auth.uid())`, `(select auth.jwt()) ->> 'x'`: a select without FROM "
@@ -251,7 +265,8 @@ RULES: tuple[Rule, ...] = (
         why="A view runs with its owner's rights by default, so it bypasses the RLS of the "
             "tables it reads: through the API it shows every row to everyone it is granted to.",
         safe="`create view ... with (security_invoker = true) as ...` (Postgres 15+), so the "
-             "caller's RLS applies.",
+             "caller's RLS applies. A materialized view has no such option (nor RLS): keep it "
+             "out of exposed schemas.",
         bad="create view public.active_projects as\n  select * from public.projects where deleted_at is null;\n",
         good="create view public.active_projects with (security_invoker = true) as\n"
              "  select * from public.projects where deleted_at is null;\n",

@@ -182,3 +182,9 @@ def _history(directory: Path) -> dict[tuple[str, str], str]:
     paths = sorted(p for p in directory.glob("*.sql") if classify(p) is FileKind.MIGRATION)
     stamp = tuple((p.name, p.stat().st_mtime) for p in paths)
     return dict(_history_cached(str(directory), stamp))
+
+
+def parse_schemas(text: str | None) -> frozenset[str]:
+    """`public, api` -> {"public", "api"}: PostgREST's `db-schemas` syntax; empty means public."""
+    names = frozenset(part.strip() for part in (text or "").split(",") if part.strip())
+    return names or DEFAULT_EXPOSED

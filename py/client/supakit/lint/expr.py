@@ -86,7 +86,11 @@ def is_true(expr: ast.Node | None) -> bool:
         return bool(expr.val.boolval)
     if isinstance(expr, ast.TypeCast) and strings(expr.typeName.names)[-1:] in (("bool",), ("boolean",)):
         arg = expr.arg
-        return isinstance(arg, ast.A_Const) and isinstance(arg.val, ast.String) and arg.val.sval.lower() in ("t", "true", "on", "yes", "1")
+        return (
+            isinstance(arg, ast.A_Const)
+            and isinstance(arg.val, ast.String)
+            and arg.val.sval.lower() in ("t", "true", "on", "yes", "1")
+        )
     return False
 
 

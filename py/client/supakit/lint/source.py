@@ -7,6 +7,7 @@ comments (yoyo's `-- transactional:` header, suppressions) is read with a patter
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from dataclasses import dataclass, field
 from enum import Enum
@@ -19,7 +20,7 @@ from pglast.parser import ParseError, scan
 ROLLBACK_SUFFIX = ".rollback.sql"
 _MIGRATION_NAME = re.compile(r"^\d+_.+\.sql$")
 # yoyo's own header syntax: `-- transactional: false`, in the file's leading comments.
-_HEADER = re.compile(r"^\s*--\s*(transactional|depends)\s*:\s*(.*)$", re.IGNORECASE)
+_HEADER = re.compile(r"^\s*--\s*(transactional|depends)\s*:\s*(.*)$")  # yoyo: keys are case-sensitive
 _COMMENT_OR_BLANK = re.compile(r"^\s*(--.*)?$")
 
 
@@ -56,6 +57,7 @@ class Statement:
 @dataclass(frozen=True)
 class Comment:
     line: int
+    offset: int
     text: str  # including the leading `--`
 
 
@@ -86,6 +88,18 @@ class SqlFile:
         return self.path.with_name(self.path.name[: -len(ROLLBACK_SUFFIX)] + ".sql")
 
 
+@functools.cache
+def _offsets_are_bytes() -> bool:
+    """Whether this pglast reports UTF-8 byte offsets (older releases) or character offsets."""
+    return pglast.parse_sql("select 'é'; select 1")[1].stmt_location == 13
+
+
+def _char_offset(encoded: bytes, offset: int) -> int:
+    if not _offsets_are_bytes():
+        return offset
+    return len(encoded[:offset].decode("utf-8", errors="ignore"))
+
+
 def load(path: Path, display: str | None = None, kind: FileKind | None = None) -> SqlFile:
     return parse_text(path.read_text(encoding="utf-8"), path, display, kind)
 
@@ -97,21 +111,30 @@ def parse_text(text: str, path: Path, display: str | None = None, kind: FileKind
     sql._newlines = [i for i, ch in enumerate(text) if ch == "\n"]
     sql.header_end_line = _header_end(text)
     sql.transactional = _transactional(sql)
+    encoded = text.encode("utf-8")
+
+    def char(offset: int) -> int:
+        return _char_offset(encoded, offset)
+
     try:
         tokens = scan(text)
         raws = pglast.parse_sql(text)
     except ParseError as exc:
         offset = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else 0
-        sql.parse_error = (sql.line_of(offset), str(exc.args[0]))
+        sql.parse_error = (sql.line_of(char(offset)), str(exc.args[0]))
         return sql
     sql.comments = [
-        Comment(sql.line_of(t.start), text[t.start : t.end + 1]) for t in tokens if t.name == "SQL_COMMENT"
+        Comment(sql.line_of(char(t.start)), char(t.start), text[char(t.start) : char(t.end) + 1])
+        for t in tokens
+        if t.name == "SQL_COMMENT"
     ]
-    starts = [t.start for t in tokens if t.name not in ("SQL_COMMENT", "C_COMMENT")]
+    starts = [char(t.start) for t in tokens if t.name not in ("SQL_COMMENT", "C_COMMENT")]
     for index, raw in enumerate(raws):
-        end = raw.stmt_location + raw.stmt_len if raw.stmt_len else len(text)
+        location = char(raw.stmt_location)
+        end = char(raw.stmt_location + raw.stmt_len) if raw.stmt_len else len(text)
         # The parser's location may sit on whitespace or comments before the first token.
-        first = starts[bisect.bisect_left(starts, raw.stmt_location)] if starts else raw.stmt_location
+        at = bisect.bisect_left(starts, location)
+        first = starts[at] if at < len(starts) else location
         sql.statements.append(Statement(index, raw.stmt, sql.line_of(first), first, end))
     return sql
 
@@ -122,7 +145,7 @@ def header_directives(text: str) -> dict[str, str]:
     for line in text.splitlines():
         match = _HEADER.match(line)
         if match:
-            key = match.group(1).lower()
+            key = match.group(1)
             found[key] = f"{found[key]} {match.group(2)}".strip() if key in found else match.group(2).strip()
         elif not _COMMENT_OR_BLANK.match(line):
             break

@@ -21,6 +21,9 @@ from .errors import MigrationError, first_line
 from .lock import migration_lock
 
 
+REPEATABLE_LOCK_TIMEOUT = "5s"
+
+
 @dataclass
 class MigrateResult:
     applied: list[str] = field(default_factory=list)
@@ -185,6 +188,9 @@ def _apply_repeatables(conn: psycopg.Connection, project: Project) -> list[str]:
     if not changed:
         return []
     with conn.transaction():
+        # Re-creating a policy or trigger locks its table: fail fast rather than queue
+        # behind a long transaction while every other query queues behind us.
+        conn.execute("select set_config('lock_timeout', %s, true)", (REPEATABLE_LOCK_TIMEOUT,))
         for item in changed:
             for statement in split_statements(item.path.read_text()):
                 try:

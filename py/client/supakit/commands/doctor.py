@@ -1,0 +1,48 @@
+"""`supakit doctor`: check a live database the way Supabase's advisors do."""
+
+from __future__ import annotations
+
+import os
+
+import psycopg
+import typer
+
+from ..doctor import Level, diagnose
+from ..doctor.report import as_json, check_list, failing, human
+from ..lint.context import parse_schemas
+from .common import DATABASE_URL_HELP, database_url, project
+from .lint import EXPOSED_HELP
+
+
+def register(app: typer.Typer) -> None:
+    app.command("doctor")(doctor)
+
+
+def doctor(
+    database_url_option: str = typer.Option(None, "--database-url", help=DATABASE_URL_HELP),
+    json_output: bool = typer.Option(False, "--json"),
+    fail_level: str = typer.Option("warn", "--fail-level", help="exit 1 on a finding at this level or above: error, warn or info"),
+    exposed_schemas: str = typer.Option("public", "--exposed-schemas", envvar="SUPAKIT_EXPOSED_SCHEMAS", help=EXPOSED_HELP),
+    list_checks: bool = typer.Option(False, "--list-checks", help="print every check id and exit"),
+) -> None:
+    """Find tables without RLS, risky policies and functions, missing indexes; exit 1 at --fail-level."""
+    if list_checks:
+        typer.echo(check_list())
+        return
+    try:
+        threshold = Level.parse(fail_level)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--fail-level") from None
+    url = _url(database_url_option)
+    with psycopg.connect(url, autocommit=True) as conn:
+        findings = diagnose(conn, sorted(parse_schemas(exposed_schemas)))
+    typer.echo(as_json(findings) if json_output else human(findings))
+    if failing(findings, threshold):
+        raise typer.Exit(1)
+
+
+def _url(explicit: str | None) -> str:
+    """A given URL needs no project directory: the doctor can check any database."""
+    if explicit or os.environ.get("SUPAKIT_DATABASE_URL"):
+        return database_url(explicit, None)  # type: ignore[arg-type]  # the project is only for the local stack
+    return database_url(None, project())

@@ -1,0 +1,39 @@
+"""The database doctor: a live database checked against what keeps a Supabase project safe and fast.
+
+    findings = diagnose(conn, exposed=("public",))
+
+Each check is a catalog query (modules `rls`, `exposure`, `functions`, `indexes`);
+policy expressions and function bodies are read with Postgres' own parser (pglast).
+The doctor only reads: it runs in a read-only transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import psycopg
+
+from . import rls, exposure, functions, indexes  # noqa: F401,I001  (register the checks, in report order)
+from .checks import API_ROLES, CHECKS, Check, Context, Finding, Level
+
+__all__ = ["CHECKS", "Check", "Finding", "Level", "diagnose"]
+
+
+def diagnose(
+    conn: psycopg.Connection, exposed: Iterable[str] = ("public",), only: Iterable[str] | None = None
+) -> list[Finding]:
+    """Run every check (or those named in `only`); findings most severe first."""
+    chosen = [CHECKS[name] for name in only] if only is not None else list(CHECKS.values())
+    findings: list[Finding] = []
+    with conn.transaction():
+        if conn.autocommit:
+            conn.execute("set transaction read only")
+        present = conn.execute(
+            "select array(select rolname::text from pg_catalog.pg_roles where rolname = any(%s) order by 1)",
+            (list(API_ROLES),),
+        ).fetchone()[0]
+        ctx = Context(conn, tuple(exposed), tuple(present))
+        for check in chosen:
+            for issue in check.run(ctx):
+                findings.append(Finding(check.id, issue.level or check.level, issue.object, issue.message, check.why, check.fix))
+    return sorted(findings, key=lambda f: (-f.level, f.check, f.object))

@@ -1,0 +1,265 @@
+"""`supakit doctor` against a real migrated database: each check fires on its bad SQL and goes quiet on the fix."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import psycopg
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from supakit.commands import doctor as doctor_command
+from supakit.doctor import CHECKS, Level, diagnose
+from supakit.doctor.functions import called_names, callers_checked
+from supakit.doctor.report import failing, human
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_docs_list_every_check_with_its_examples():
+    docs = (ROOT / "docs" / "doctor.md").read_text()
+    for check in CHECKS.values():
+        assert f"### `{check.id}`" in docs, check.id
+        assert check.bad.rstrip() in docs and check.good.rstrip() in docs, f"docs/doctor.md: {check.id}'s examples"
+
+
+def found(conn: psycopg.Connection, check: str, exposed=("public",)) -> list:
+    return [f for f in diagnose(conn, exposed) if f.check == check]
+
+
+def test_migrated_schema_has_no_warnings_or_errors(db):
+    findings = diagnose(db)
+    serious = [f for f in findings if f.level >= Level.WARN]
+    assert serious == [], human(serious)
+
+
+def test_migrated_schema_info_findings_are_known(db):
+    # Info-level advice the schema currently draws, listed so a new one is a decision.
+    findings = [(f.check, f.object) for f in diagnose(db) if f.level == Level.INFO]
+    allowed_checks = {"rls-enabled-no-policy", "unindexed-foreign-key"}
+    assert {check for check, _ in findings} <= allowed_checks, findings
+
+
+@pytest.mark.parametrize("check_id", sorted(CHECKS))
+def test_check_fires_on_bad_and_quiet_after_fix(db, check_id):
+    check = CHECKS[check_id]
+    assert check.bad and check.good, f"{check_id} needs a bad/good example (docs/doctor.md shows them)"
+    baseline = found(db, check_id)  # what the migrated schema already draws (info level at most)
+    db.execute(check.bad)
+    fired = [f for f in found(db, check_id) if f not in baseline]
+    assert fired, f"{check_id} stayed quiet on:\n{check.bad}"
+    assert all(f.why and f.fix and f.object for f in fired)
+    db.execute(check.good)
+    assert found(db, check_id) == baseline, f"{check_id} still fires after:\n{check.good}"
+
+
+def test_bookkeeping_in_an_exposed_schema_is_an_error(db):
+    [finding, *_] = found(db, "bookkeeping-exposed", exposed=("public", "supakit_migrations"))
+    assert finding.level == Level.ERROR
+    db.execute("grant usage on schema supakit_migrations to anon; grant select on supakit_migrations.checksums to anon")
+    [finding] = found(db, "bookkeeping-exposed")
+    assert finding.level == Level.WARN and "anon" in finding.message
+
+
+def test_yoyo_tables_in_public_are_bookkeeping(db):
+    db.execute("create table public._yoyo_migration (migration_hash text primary key)")
+    db.execute("alter table public._yoyo_migration enable row level security")
+    assert [f.object for f in found(db, "bookkeeping-exposed")] == ["_yoyo_migration"]
+
+
+def test_rls_disabled_only_in_exposed_schemas(db):
+    db.execute("create schema internal; create table internal.jobs (id bigint primary key)")
+    assert found(db, "rls-disabled") == []
+    assert [f.object for f in found(db, "rls-disabled", exposed=("public", "internal"))] == ["internal.jobs"]
+
+
+def test_per_row_auth_call_inside_a_correlated_subquery(db):
+    db.execute(
+        "create table public.doctor_notes (id bigint primary key, org uuid);"
+        "alter table public.doctor_notes enable row level security;"
+        "create policy doctor_notes_read on public.doctor_notes for select to authenticated using ("
+        "  exists (select 1 from public.organization_members m where m.organization_id = org and m.user_id = auth.uid()))"
+    )
+    assert found(db, "policy-auth-call-per-row")
+    db.execute(
+        "alter policy doctor_notes_read on public.doctor_notes using ("
+        "  exists (select 1 from public.organization_members m where m.organization_id = org"
+        "          and m.user_id = (select auth.uid())))"
+    )
+    assert found(db, "policy-auth-call-per-row") == []
+
+
+def test_current_setting_per_row(db):
+    db.execute(
+        "create table public.doctor_notes (id bigint primary key, tenant text);"
+        "alter table public.doctor_notes enable row level security;"
+        "create policy doctor_notes_read on public.doctor_notes for select to authenticated"
+        "  using (tenant = current_setting('app.tenant'))"
+    )
+    [finding] = found(db, "policy-auth-call-per-row")
+    assert "current_setting()" in finding.message
+
+
+def test_multiple_permissive_counts_public_and_all(db):
+    db.execute(
+        "create table public.doctor_notes (id bigint primary key, owner_id uuid);"
+        "alter table public.doctor_notes enable row level security;"
+        "create policy a on public.doctor_notes for all to authenticated using (owner_id = (select auth.uid()));"
+        "create policy b on public.doctor_notes for select to public using (owner_id is null);"
+    )
+    messages = [f.message for f in found(db, "multiple-permissive-policies")]
+    assert any("select policies apply to authenticated: a, b" in m for m in messages), messages
+    assert not any("anon" in m for m in messages), messages  # anon has only b
+    db.execute("alter policy b on public.doctor_notes to anon")
+    assert found(db, "multiple-permissive-policies") == []
+
+
+def test_restrictive_and_service_role_policies_are_not_always_true_writes(db):
+    db.execute(
+        "create table public.doctor_notes (id bigint primary key);"
+        "alter table public.doctor_notes enable row level security;"
+        "create policy svc on public.doctor_notes for all to service_role using (true) with check (true);"
+        "create policy narrow on public.doctor_notes as restrictive for insert to authenticated with check (true);"
+    )
+    assert found(db, "write-policy-always-true") == []
+    db.execute("create policy wide on public.doctor_notes for delete to authenticated using (true)")
+    assert [f.object for f in found(db, "write-policy-always-true")] == ["wide on doctor_notes"]
+
+
+def test_partial_index_on_not_null_covers_a_foreign_key(db):
+    db.execute(
+        "create table public.doctor_tags (id bigint primary key, project_id uuid references public.projects (id));"
+        "alter table public.doctor_tags enable row level security;"
+        "create index doctor_tags_live on public.doctor_tags (project_id) where id > 10;"
+    )
+    tags = lambda: [f for f in found(db, "unindexed-foreign-key") if f.object == "doctor_tags"]  # noqa: E731
+    assert tags(), "a partial index with another predicate does not serve the lookups"
+    db.execute("create index doctor_tags_project on public.doctor_tags (project_id) where project_id is not null")
+    assert tags() == []
+
+
+def test_composite_foreign_key_needs_its_columns_leading(db):
+    db.execute(
+        "create table public.doctor_parent (a int, b int, primary key (a, b));"
+        "create table public.doctor_child (id bigint primary key, a int, b int,"
+        "  foreign key (a, b) references public.doctor_parent (a, b));"
+        "alter table public.doctor_parent enable row level security;"
+        "alter table public.doctor_child enable row level security;"
+        "create index doctor_child_b on public.doctor_child (b, id);"
+    )
+    child = lambda: [f for f in found(db, "unindexed-foreign-key") if f.object == "doctor_child"]  # noqa: E731
+    assert child()
+    db.execute("create index doctor_child_ba on public.doctor_child (b, a)")
+    assert child() == []
+
+
+def test_definer_rpc_that_checks_the_caller_is_fine_for_authenticated(db):
+    db.execute(
+        "create function public.doctor_rpc() returns uuid language plpgsql security definer set search_path = ''"
+        " as $$ begin return private.doctor_who(); end $$;"
+        "create function private.doctor_who() returns uuid language sql stable set search_path = ''"
+        " as 'select auth.uid()';"
+        "revoke execute on function public.doctor_rpc() from public, anon;"
+        "grant execute on function public.doctor_rpc() to authenticated;"
+    )
+    assert found(db, "security-definer-function-executable") == []
+    db.execute(
+        "create or replace function private.doctor_who() returns uuid language sql stable set search_path = ''"
+        " as 'select gen_random_uuid()'"
+    )
+    [finding] = found(db, "security-definer-function-executable")
+    assert "never checks who is calling" in finding.message
+    db.execute("grant execute on function public.doctor_rpc() to anon")
+    [finding] = found(db, "security-definer-function-executable")
+    assert "anon" in finding.message
+
+
+def test_security_invoker_view_over_auth_users_is_not_exposed(db):
+    db.execute("create view public.doctor_users with (security_invoker = true) as select id from auth.users")
+    assert found(db, "auth-users-exposed") == []
+    db.execute("grant select on auth.users to authenticated")
+    assert [f.message for f in found(db, "auth-users-exposed")] == ["reads auth.users and is readable by authenticated"]
+
+
+def test_called_names_reads_plpgsql_with_the_scanner():
+    body = (
+        "declare caller uuid := auth.uid(); begin perform private.require_org_role(x, '{admin}', 'a');"
+        " raise exception 'auth.jwt() %', 1; insert into public.t (a) values (\"Odd\".\"Fn\"(1)); end"
+    )
+    names = called_names(body)
+    assert {"auth.uid", "private.require_org_role", "Odd.Fn"} <= names
+    assert "auth.jwt" not in names  # inside a string constant
+
+
+def test_callers_checked_follows_calls_transitively():
+    functions = [
+        {"qualified": "public.a", "body": "select private.b()"},
+        {"qualified": "private.b", "body": "select c()"},
+        {"qualified": "private.c", "body": "select current_setting('request.jwt.claims', true)"},
+        {"qualified": "public.d", "body": "select 1"},
+    ]
+    assert callers_checked(functions) == {"public.a", "private.b", "private.c"}
+
+
+def test_doctor_never_writes(db):
+    db.execute("create table public.doctor_notes (id bigint primary key)")
+    diagnose(db)
+    assert db.execute("select relrowsecurity from pg_class where oid = 'public.doctor_notes'::regclass").fetchone()[0] is False
+    assert not db.info.transaction_status  # idle: the read-only transaction ended
+
+
+def test_failing_threshold(db):
+    db.execute("create table public.doctor_notes (id bigint primary key); alter table public.doctor_notes enable row level security")
+    findings = diagnose(db)
+    assert failing(findings, Level.INFO) and not failing(findings, Level.WARN)
+
+
+@pytest.fixture
+def cli():
+    app = typer.Typer()
+    doctor_command.register(app)
+    app.command("noop")(lambda: None)  # a second command keeps `doctor` a sub-command
+    return app
+
+
+def test_cli_json_and_exit_status(cli, db, supakit_server):
+    url = supakit_server.url(db.info.dbname)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["doctor", "--database-url", url, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["counts"]["error"] == 0
+
+    db.execute("create table public.doctor_notes (id bigint primary key)")
+    result = runner.invoke(cli, ["doctor", "--database-url", url, "--json"])
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    [finding] = [f for f in report["findings"] if f["check"] == "rls-disabled"]
+    assert finding["level"] == "error" and finding["object"] == "doctor_notes" and finding["fix"]
+
+    db.execute("alter table public.doctor_notes enable row level security")
+    assert runner.invoke(cli, ["doctor", "--database-url", url]).exit_code == 0
+    result = runner.invoke(cli, ["doctor", "--database-url", url, "--fail-level", "info"])
+    assert result.exit_code == 1 and "rls-enabled-no-policy" in result.output
+
+
+def test_cli_exposed_schemas_and_bad_level(cli, db, supakit_server):
+    url = supakit_server.url(db.info.dbname)
+    db.execute("create schema api; create table api.things (id bigint primary key)")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["doctor", "--database-url", url]).exit_code == 0
+    result = runner.invoke(cli, ["doctor", "--database-url", url, "--exposed-schemas", "public, api"])
+    assert result.exit_code == 1 and "api.things" in result.output
+    result = runner.invoke(cli, ["doctor", "--database-url", url, "--fail-level", "loud"])
+    assert result.exit_code == 2 and "--fail-level" in result.output
+
+
+def test_cli_needs_no_project_with_a_url(cli, db, supakit_server, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SUPAKIT_PROJECT_DIR", raising=False)
+    monkeypatch.setenv("SUPAKIT_DATABASE_URL", supakit_server.url(db.info.dbname))
+    result = CliRunner().invoke(cli, ["doctor"])
+    assert result.exit_code == 0, result.output
+    assert "0 error, 0 warn" in result.output
