@@ -67,6 +67,14 @@ def build_world(su: psycopg.Connection, users: dict[str, Any]) -> World:
         ids[f"project_{org}"] = insert(
             "insert into public.projects (organization_id, name) values (%s, 'P') returning id", (ids[f"org_{org}"],)
         )
+        ids[f"trashed_project_{org}"] = insert(
+            "insert into public.projects (organization_id, name, deleted_at) values (%s, 'T', now() - interval '40 days') "
+            "returning id", (ids[f"org_{org}"],),
+        )
+        ids[f"old_audit_{org}"] = insert(
+            "insert into public.audit_logs (organization_id, action, entity_type, created_at) "
+            "values (%s, 'logout', 'session', now() - interval '10 days') returning id", (ids[f"org_{org}"],),
+        )
         ids[f"audit_{org}"] = insert(
             "insert into public.audit_logs (organization_id, action, entity_type) values (%s, 'login', 'session') returning id",
             (ids[f"org_{org}"],),
@@ -125,6 +133,12 @@ def _gone(table: str, key: str) -> Callable:
     return lambda su, world, result: scalar(su, f"select count(*) from public.{table} where id = %s", (world[key],)) == 0
 
 
+def _trashed(key: str) -> Callable:
+    """A project delete by an API caller moves it to the trash (or, for the owner, removes it)."""
+    return lambda su, world, result: scalar(
+        su, "select coalesce(bool_or(deleted_at is not null), true) from public.projects where id = %s", (world[key],))
+
+
 def table_case(
     table: str,
     target: str,
@@ -133,7 +147,9 @@ def table_case(
     inserted: Callable,
     update: tuple[str, Any],
     updated: Callable,
+    deleted: Callable | None = None,
 ) -> Case:
+    """`deleted` reads back a delete's effect (default: the row is gone)."""
     column, value = update
 
     def insert_sql(world):
@@ -153,7 +169,7 @@ def table_case(
               updated, allowed["update"]),
         Probe("delete", lambda w: (f"delete from public.{table} where id = %(id)s", {"id": w[target]}),
               lambda w: ("DELETE", f"/{table}?id=eq.{w[target]}", None),
-              _gone(table, target), allowed["delete"]),
+              deleted or _gone(table, target), allowed["delete"]),
     ])
 
 
@@ -229,6 +245,27 @@ CASES = [
         inserted=_exists("select count(*) from public.projects where name = 'new-' || %s", "tag"),
         update=("name", "Renamed"),
         updated=_exists("select name = 'Renamed' from public.projects where id = %s", "project_a"),
+        deleted=_trashed("project_a"),
+    ),
+    table_case(
+        "active_projects", "project_a",
+        {"select": IN_A | {"service"}, "insert": WRITERS_A | {"service"}, "update": WRITERS_A | {"service"},
+         "delete": WRITERS_A | {"service"}},
+        insert_row=lambda w: {"organization_id": w["org_a"], "name": f"new-{w['tag']}"},
+        inserted=_exists("select count(*) from public.projects where name = 'new-' || %s", "tag"),
+        update=("name", "Renamed"),
+        updated=_exists("select name = 'Renamed' from public.projects where id = %s", "project_a"),
+        deleted=_trashed("project_a"),
+    ),
+    table_case(
+        "trashed_projects", "trashed_project_a",
+        # A delete through the trash is no purge: nobody's takes effect (purge is an RPC).
+        {"select": IN_A | {"service"}, "insert": WRITERS_A | {"service"}, "update": WRITERS_A | {"service"},
+         "delete": frozenset()},
+        insert_row=lambda w: {"organization_id": w["org_a"], "name": f"new-{w['tag']}"},
+        inserted=_exists("select count(*) from public.projects where name = 'new-' || %s", "tag"),
+        update=("name", "Renamed"),
+        updated=_exists("select name = 'Renamed' from public.projects where id = %s", "trashed_project_a"),
     ),
     table_case(
         "audit_logs", "audit_a",
@@ -292,6 +329,38 @@ CASES = [
         lambda w: {"invitation_id": (w["invitation_other"], "uuid")},
         _exists("select revoked_at is not null from private.invitations where id = %s", "invitation_other"),
         frozenset({"admin_a"}),
+    ),
+    rpc_case(
+        "restore_project",
+        lambda w: {"project_id": (w["trashed_project_a"], "uuid")},
+        _exists("select deleted_at is null from public.projects where id = %s", "trashed_project_a"),
+        WRITERS_A | {"service"},
+    ),
+    rpc_case(
+        "purge_project",
+        lambda w: {"project_id": (w["trashed_project_a"], "uuid")},
+        _gone("projects", "trashed_project_a"),
+        frozenset({"admin_a", "service"}),
+    ),
+    rpc_case(
+        "empty_trash",
+        lambda w: {"organization_id": (w["org_a"], "uuid")},
+        _gone("projects", "trashed_project_a"),
+        frozenset({"admin_a", "service"}),
+    ),
+    rpc_case(
+        "log_event",
+        lambda w: {"action": ("login", "text"), "organization_id": (w["org_a"], "uuid"), "entity_id": (w["tag"], "text")},
+        _exists("select count(*) from public.audit_logs where entity_id = %s and organization_id = %s", "tag", "org_a"),
+        IN_A,
+    ),
+    rpc_case("list_audit_logs", lambda w: {"organization_id": (w["org_a"], "uuid")},
+             lambda su, w, result: w["audit_a"] in json.dumps(result), frozenset({"admin_a"})),
+    rpc_case(
+        "purge_audit_logs",
+        lambda w: {"older_than": ("5 days", "interval")},
+        _gone("audit_logs", "old_audit_a"),
+        frozenset({"service"}),
     ),
     rpc_case(
         "accept_invitation",

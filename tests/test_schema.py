@@ -176,6 +176,7 @@ EXPECTED_COLUMNS = {
         "ip_address": ("text", True, None),
         "user_agent": ("text", True, None),
         "created_at": (TS, False, NOW),
+        "changed_keys": ("text[]", True, None),
     },
 }
 
@@ -444,8 +445,10 @@ EXPECTED_INDEXES = [
     ("projects", ("id",), True, None),
     ("projects", ("organization_id",), False, None),
     ("projects", ("organization_id",), False, "(deleted_at IS NULL)"),
+    ("projects", ("organization_id", "deleted_at"), False, "(deleted_at IS NOT NULL)"),
     ("audit_logs", ("id",), True, None),
-    ("audit_logs", ("organization_id",), False, None),
+    # an organization's log newest first (keyset pages); serves organization_id lookups
+    ("audit_logs", ("organization_id", "created_at", "id"), False, None),
     ("audit_logs", ("user_id",), False, None),
     ("audit_logs", ("entity_type", "entity_id"), False, None),
     ("audit_logs", ("created_at",), False, None),

@@ -1,12 +1,15 @@
 -- Membership helpers for policies and RPCs. They answer "which organizations may
 -- the caller see (or write, or administer)" as a set, so a policy reads
---   organization_id in (select private.my_org_ids())
--- which Postgres evaluates once per statement (an InitPlan), not once per row.
+--   organization_id = any (array(select private.my_org_ids()))
+-- which Postgres evaluates once per statement (an InitPlan), not once per row, and
+-- whose result is a value an index scan can use. (`organization_id in (select ...)`
+-- is also evaluated once, but as a hashed SubPlan filter: a policy is never turned
+-- into a join, so every row of the table is read. bench/rls.py shows both.)
 -- security definer: they read organization_members past its own RLS (a policy on
 -- that table asking that table would recurse). stable, search_path pinned.
 -- They live in `private`, which PostgREST does not expose.
 
-grant usage on schema private to authenticated;
+grant usage on schema private to authenticated, service_role;
 
 -- Organizations the caller belongs to, optionally only with one of `roles`.
 create or replace function private.my_org_ids(roles public.user_role[] default null)

@@ -49,6 +49,11 @@ begin
   values (invite_member.organization_id, address, coalesce(invite_member.role, 'member'),
           private.token_hash(secret), auth.uid(), pg_catalog.now() + invite_member.valid_for)
   returning * into created;
+  insert into public.audit_logs (organization_id, user_id, action, entity_type, entity_id, new_values, ip_address, user_agent)
+  select invite_member.organization_id, private.audit_actor(), 'invite', 'invitations', created.id::text,
+         pg_catalog.jsonb_build_object('email', address, 'role', created.role, 'expires_at', created.expires_at),
+         c.ip_address, c.user_agent
+  from private.request_client() c;
   return query select created.id, secret, created.expires_at;
 end;
 $$;

@@ -4,7 +4,7 @@
 drop policy if exists audit_logs_select on public.audit_logs;
 create policy audit_logs_select on public.audit_logs
   for select to authenticated
-  using (organization_id in (select private.my_org_ids('{admin}')));
+  using (organization_id = any (array(select private.my_org_ids('{admin}'))));
 
 revoke insert, update, delete, truncate, references, trigger on public.audit_logs from anon, authenticated;
 revoke update, delete, truncate on public.audit_logs from service_role;

@@ -7,24 +7,24 @@
 drop policy if exists organization_members_select on public.organization_members;
 create policy organization_members_select on public.organization_members
   for select to authenticated
-  using (organization_id in (select private.my_org_ids()));
+  using (organization_id = any (array(select private.my_org_ids())));
 
 drop policy if exists organization_members_insert on public.organization_members;
 create policy organization_members_insert on public.organization_members
   for insert to authenticated
-  with check (organization_id in (select private.my_org_ids('{admin}')));
+  with check (organization_id = any (array(select private.my_org_ids('{admin}'))));
 
 drop policy if exists organization_members_update on public.organization_members;
 create policy organization_members_update on public.organization_members
   for update to authenticated
-  using (organization_id in (select private.my_org_ids('{admin}')))
-  with check (organization_id in (select private.my_org_ids('{admin}')));
+  using (organization_id = any (array(select private.my_org_ids('{admin}'))))
+  with check (organization_id = any (array(select private.my_org_ids('{admin}'))));
 
 drop policy if exists organization_members_delete on public.organization_members;
 create policy organization_members_delete on public.organization_members
   for delete to authenticated
   using (
-    organization_id in (select private.my_org_ids('{admin}'))
+    organization_id = any (array(select private.my_org_ids('{admin}')))
     or user_id = (select auth.uid())
   );
 

@@ -5,17 +5,17 @@
 drop policy if exists organizations_select on public.organizations;
 create policy organizations_select on public.organizations
   for select to authenticated
-  using (id in (select private.my_org_ids()));
+  using (id = any (array(select private.my_org_ids())));
 
 drop policy if exists organizations_update on public.organizations;
 create policy organizations_update on public.organizations
   for update to authenticated
-  using (id in (select private.my_org_ids('{admin}')))
-  with check (id in (select private.my_org_ids('{admin}')));
+  using (id = any (array(select private.my_org_ids('{admin}'))))
+  with check (id = any (array(select private.my_org_ids('{admin}'))));
 
 drop policy if exists organizations_delete on public.organizations;
 create policy organizations_delete on public.organizations
   for delete to authenticated
-  using (id in (select private.my_org_ids('{admin}')));
+  using (id = any (array(select private.my_org_ids('{admin}'))));
 
 revoke truncate, references, trigger on public.organizations from anon, authenticated;

@@ -6,7 +6,7 @@
 drop policy if exists profiles_select on public.profiles;
 create policy profiles_select on public.profiles
   for select to authenticated
-  using (id = (select auth.uid()) or id in (select private.co_member_ids()));
+  using (id = (select auth.uid()) or id = any (array(select private.co_member_ids())));
 
 drop policy if exists profiles_update on public.profiles;
 create policy profiles_update on public.profiles

@@ -4,6 +4,6 @@
 drop policy if exists subscriptions_select on public.subscriptions;
 create policy subscriptions_select on public.subscriptions
   for select to authenticated
-  using (organization_id in (select private.my_org_ids()));
+  using (organization_id = any (array(select private.my_org_ids())));
 
 revoke insert, update, delete, truncate, references, trigger on public.subscriptions from anon, authenticated;

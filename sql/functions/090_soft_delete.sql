@@ -1,0 +1,114 @@
+-- Soft delete. An API caller's DELETE of a soft-deletable row marks it (deleted_at,
+-- deleted_by) instead of removing it; the row moves to the trash, from which
+-- restore_<table> brings it back and purge / empty_trash remove it for good. Who
+-- may delete is still the table's delete policy: the trigger only fires for rows
+-- the policy let through.
+--
+-- What counts as an API caller: the roles PostgREST switches to (anon,
+-- authenticated, service_role). Deletes by the tables' owner are real deletes: the
+-- purge RPCs (security definer), the cascade from a deleted organization (Postgres
+-- runs it as the owner), migrations and maintenance.
+--
+-- Not a `deleted_at is null` select policy: Postgres checks an updated row against
+-- the select policies when the update reads columns (PostgREST's always do), so the
+-- marking update itself would be refused. Active rows are a view instead.
+
+-- Marks one row deleted, as the owner (API callers may not write deleted_at or
+-- deleted_by themselves). Only ever from the trigger below: never called directly.
+create or replace function private.mark_deleted(target regclass, key text, key_value text)
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  key_type text;
+begin
+  if pg_catalog.pg_trigger_depth() = 0 then
+    raise exception 'private.mark_deleted is only for the soft-delete trigger' using errcode = '42501';
+  end if;
+  select pg_catalog.format_type(a.atttypid, a.atttypmod) into key_type
+  from pg_catalog.pg_attribute a where a.attrelid = target and a.attname = key and not a.attisdropped;
+  execute pg_catalog.format(
+    'update %s set deleted_at = pg_catalog.now(), deleted_by = $1 where %I = $2::%s and deleted_at is null',
+    target, key, key_type)
+  using private.audit_actor(), key_value;
+end;
+$$;
+
+-- BEFORE DELETE, per row; TG_ARGV[0]: the key column. Security invoker on purpose:
+-- current_user tells an API caller from the owner.
+create or replace function private.soft_delete()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if current_user not in ('anon', 'authenticated', 'service_role') then
+    return old;  -- the owner: purge, cascade, migration
+  end if;
+  if old.deleted_at is null then
+    perform private.mark_deleted(tg_relid::regclass, tg_argv[0], pg_catalog.to_jsonb(old) ->> tg_argv[0]);
+  end if;
+  return null;  -- nothing is removed; an already trashed row stays as it is
+end;
+$$;
+
+-- DELETE on the active view: soft-deletes through the table (its delete policy
+-- applies) and returns the row, now in the trash, so a client can tell a soft
+-- delete from a refusal (which raises). TG_ARGV: the table, its key column.
+create or replace function private.soft_delete_from_view()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+declare
+  trashed record;
+begin
+  execute pg_catalog.format('delete from %s where %I = ($1).%I', tg_argv[0], tg_argv[1], tg_argv[1]) using old;
+  execute pg_catalog.format('select * from %s where %I = ($1).%I and deleted_at is not null', tg_argv[0], tg_argv[1], tg_argv[1])
+    into trashed using old;
+  if trashed is null then
+    raise exception 'you may not delete this row of %', tg_argv[0] using errcode = '42501';
+  end if;
+  return trashed;
+end;
+$$;
+
+-- Make a table soft-deletable: one statement. The table needs deleted_at
+-- (timestamptz) and deleted_by (uuid) columns. Adds the trigger and two views,
+-- active_<table> and trashed_<table>, both security_invoker so RLS applies.
+create or replace function private.enable_soft_delete(target regclass, key text default 'id')
+returns void
+language plpgsql
+set search_path = ''
+as $$
+declare
+  schema_name text;
+  table_name text;
+begin
+  select n.nspname, c.relname into schema_name, table_name
+  from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace where c.oid = target;
+  execute pg_catalog.format(
+    'create or replace trigger soft_delete before delete on %s for each row execute function private.soft_delete(%L)',
+    target, key);
+  execute pg_catalog.format(
+    'create or replace view %I.%I with (security_invoker = true) as select * from %s where deleted_at is null',
+    schema_name, 'active_' || table_name, target);
+  execute pg_catalog.format(
+    'create or replace view %I.%I with (security_invoker = true) as select * from %s where deleted_at is not null',
+    schema_name, 'trashed_' || table_name, target);
+  execute pg_catalog.format(
+    'create or replace trigger soft_delete instead of delete on %I.%I for each row '
+    'execute function private.soft_delete_from_view(%L, %L)',
+    schema_name, 'active_' || table_name, target::text, key);
+end;
+$$;
+
+revoke execute on function private.mark_deleted(regclass, text, text) from public, anon, service_role;
+grant execute on function private.mark_deleted(regclass, text, text) to authenticated, service_role;
+revoke execute on function private.soft_delete() from public, anon, authenticated, service_role;
+revoke execute on function private.soft_delete_from_view() from public, anon, authenticated, service_role;
+revoke execute on function private.enable_soft_delete(regclass, text) from public, anon, authenticated, service_role;
+
+select private.enable_soft_delete('public.projects');

@@ -1,0 +1,110 @@
+-- Reading and writing the audit trail through the API.
+
+-- Record an app event (login, logout, invite, remove) in the caller's name: the
+-- actor is always auth.uid(), never a parameter, so nobody logs in another's name.
+-- With an organization, the caller must belong to it.
+create or replace function public.log_event(
+  action text,
+  organization_id uuid default null,
+  entity_type text default 'session',
+  entity_id text default null,
+  details jsonb default null
+)
+returns public.audit_logs
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  client record := private.request_client();
+  logged public.audit_logs;
+begin
+  if auth.uid() is null then
+    raise exception 'sign in to log events' using errcode = '42501';
+  end if;
+  if log_event.action is null or log_event.action not in ('login', 'logout', 'invite', 'remove') then
+    raise exception 'action must be login, logout, invite or remove, got %', coalesce(log_event.action, 'null')
+      using errcode = '22023', hint = 'changes to data are logged by the database itself';
+  end if;
+  if log_event.organization_id is not null then
+    perform private.require_org_role(log_event.organization_id, '{admin,member,viewer}', 'log events');
+  end if;
+  insert into public.audit_logs
+    (organization_id, user_id, action, entity_type, entity_id, new_values, ip_address, user_agent)
+  values (log_event.organization_id, private.audit_actor(), log_event.action,
+          coalesce(log_event.entity_type, 'session'), log_event.entity_id, log_event.details,
+          client.ip_address, client.user_agent)
+  returning * into logged;
+  return logged;
+end;
+$$;
+
+-- An organization's log for its admins, newest first, optionally by entity type and
+-- user. Pages: pass the last row's (created_at, id) as (before, before_id) for the
+-- next page (stable while new rows arrive), or an offset as the seed does.
+create or replace function public.list_audit_logs(
+  organization_id uuid,
+  entity_type text default null,
+  user_id uuid default null,
+  before timestamptz default null,
+  before_id uuid default null,
+  page_size integer default 50,
+  page_offset integer default 0
+)
+returns setof public.audit_logs
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.require_org_role(list_audit_logs.organization_id, '{admin}', 'read the audit log');
+  if list_audit_logs.page_size is null or list_audit_logs.page_size not between 1 and 1000 then
+    raise exception 'page_size must be between 1 and 1000' using errcode = '22023';
+  end if;
+  if coalesce(list_audit_logs.page_offset, -1) < 0 then
+    raise exception 'page_offset must be zero or more' using errcode = '22023';
+  end if;
+  if (list_audit_logs.before is null) <> (list_audit_logs.before_id is null) then
+    raise exception 'give both before and before_id (the last row''s created_at and id), or neither'
+      using errcode = '22023';
+  end if;
+  return query
+    select a.* from public.audit_logs a
+    where a.organization_id = list_audit_logs.organization_id
+      and (list_audit_logs.entity_type is null or a.entity_type = list_audit_logs.entity_type)
+      and (list_audit_logs.user_id is null or a.user_id = list_audit_logs.user_id)
+      and (list_audit_logs.before is null or (a.created_at, a.id) < (list_audit_logs.before, list_audit_logs.before_id))
+    order by a.created_at desc, a.id desc
+    limit list_audit_logs.page_size offset list_audit_logs.page_offset;
+end;
+$$;
+
+-- Retention, for the service role only: remove entries older than `older_than`.
+create or replace function public.purge_audit_logs(older_than interval)
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  removed integer;
+begin
+  if not private.is_service_role() then
+    raise exception 'only the service role may remove audit entries' using errcode = '42501';
+  end if;
+  if purge_audit_logs.older_than is null or purge_audit_logs.older_than < interval '1 day' then
+    raise exception 'older_than must be at least 1 day, got %', purge_audit_logs.older_than using errcode = '22023';
+  end if;
+  delete from public.audit_logs a where a.created_at < pg_catalog.now() - purge_audit_logs.older_than;
+  get diagnostics removed = row_count;
+  return removed;
+end;
+$$;
+
+revoke execute on function public.log_event(text, uuid, text, text, jsonb) from public, anon;
+revoke execute on function public.list_audit_logs(uuid, text, uuid, timestamptz, uuid, integer, integer) from public, anon;
+revoke execute on function public.purge_audit_logs(interval) from public, anon, authenticated;
+grant execute on function public.log_event(text, uuid, text, text, jsonb) to authenticated;
+grant execute on function public.list_audit_logs(uuid, text, uuid, timestamptz, uuid, integer, integer) to authenticated;
+grant execute on function public.purge_audit_logs(interval) to service_role;
