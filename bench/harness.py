@@ -19,7 +19,6 @@ import time
 from supakit.bootstrap import apply_bootstrap
 from supakit.migrate import migrate
 from supakit.project import find_project
-from supakit.providers import DEFAULT_IMAGE
 from supakit.providers.local import start_local
 from supakit.testing import databases
 
@@ -73,10 +72,10 @@ def main() -> None:
     finally:
         server.stop()
 
-    from supakit.providers.container import docker_available, start_container
+    from supakit.providers.container import BUILT_IMAGE, docker_available, start_container
 
     if docker_available():
-        image = os.environ.get("SUPAKIT_TEST_IMAGE", "supakit/postgres:15")
+        image = os.environ.get("SUPAKIT_TEST_IMAGE", BUILT_IMAGE)
         started = time.perf_counter()
         container = start_container(image)
         figures["cold_start_container_s"] = round(time.perf_counter() - started, 3)

@@ -35,11 +35,14 @@ def create_template(server: PostgresServer, project: Project, authenticator_pass
 
 
 def clone(server: PostgresServer, template: str, prefix: str = "supakit_test") -> str:
+    """A copy of `template`. `strategy file_copy` (Postgres 15+) copies files instead of
+    writing every block through the WAL: about twice as fast for a small database."""
     name = unique_name(prefix)
     with server.connect(autocommit=True) as admin:
-        admin.execute(
-            sql.SQL("create database {} template {}").format(sql.Identifier(name), sql.Identifier(template))
-        )
+        statement = sql.SQL("create database {} template {}").format(sql.Identifier(name), sql.Identifier(template))
+        if admin.info.server_version >= 150000:
+            statement += sql.SQL(" strategy file_copy")
+        admin.execute(statement)
     return name
 
 
