@@ -70,6 +70,22 @@ begin
 end;
 $$;
 
+-- Whether the caller holds one of `roles` in `org` (for RPCs that must not reveal
+-- whether something exists to outsiders).
+create or replace function private.has_role_in(org uuid, roles public.user_role[])
+returns boolean
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select exists (
+    select 1 from public.organization_members m
+    where m.organization_id = org and m.user_id = auth.uid() and m.role = any (roles)
+  )
+$$;
+
+revoke execute on function private.has_role_in(uuid, public.user_role[]) from public, anon, authenticated, service_role;
 revoke execute on function private.my_org_ids(public.user_role[]) from public, anon;
 revoke execute on function private.co_member_ids() from public, anon;
 revoke execute on function private.require_org_role(uuid, public.user_role[], text) from public, anon, authenticated;

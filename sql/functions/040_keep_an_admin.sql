@@ -11,16 +11,20 @@ security definer
 set search_path = ''
 as $$
 begin
-  if old.role = 'admin'
-     and exists (select 1 from public.organizations o where o.id = old.organization_id)
-     and not exists (
-       select 1 from public.organization_members m
-       where m.organization_id = old.organization_id and m.role = 'admin'
-     )
-  then
-    raise exception 'organization % must keep at least one admin', old.organization_id
-      using errcode = '23514',
-            hint = 'make another member an admin first, or delete the organization';
+  if old.role = 'admin' then
+    -- Serialise admin changes per organization: two admins demoting each other at
+    -- once would each still see the other as admin. The lock waits for the other
+    -- transaction; the check below then sees what it committed. (No row: the
+    -- organization itself is being deleted, and its memberships with it.)
+    perform 1 from public.organizations o where o.id = old.organization_id for no key update;
+    if found and not exists (
+      select 1 from public.organization_members m
+      where m.organization_id = old.organization_id and m.role = 'admin'
+    ) then
+      raise exception 'organization % must keep at least one admin', old.organization_id
+        using errcode = '23514',
+              hint = 'make another member an admin first, or delete the organization';
+    end if;
   end if;
   return null;
 end;

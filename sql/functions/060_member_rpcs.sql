@@ -24,12 +24,16 @@ begin
   if (add_member.user_id is null) = (add_member.email is null) then
     raise exception 'give either user_id or email' using errcode = '22023';
   end if;
+  -- By id: any user (an id is not guessable). By email: only people who already
+  -- share an organization with the caller, so that no admin (and anyone can become
+  -- one) learns whether an address has an account. Everyone else: invite_member.
   select p.id into target
   from public.profiles p
   where p.id = add_member.user_id
-     or pg_catalog.lower(p.email) = pg_catalog.lower(pg_catalog.btrim(add_member.email));
+     or (pg_catalog.lower(p.email) = pg_catalog.lower(pg_catalog.btrim(add_member.email))
+         and p.id = any (array(select private.co_member_ids())));
   if target is null then
-    raise exception 'no user with %', coalesce('id ' || add_member.user_id::text, 'email ' || add_member.email)
+    raise exception 'no user with % that you can add', coalesce('id ' || add_member.user_id::text, 'email ' || add_member.email)
       using errcode = 'PT404', hint = 'invite the address instead: invite_member';
   end if;
   insert into public.organization_members (organization_id, user_id, role)
@@ -77,6 +81,12 @@ as $$
 declare
   removed public.organization_members;
 begin
+  if auth.uid() is null then
+    raise exception 'sign in to remove members' using errcode = '42501';
+  end if;
+  if remove_member.user_id is null then
+    raise exception 'give the user_id of the member to remove' using errcode = '22023';
+  end if;
   if remove_member.user_id is distinct from auth.uid() then
     perform private.require_org_role(remove_member.organization_id, '{admin}', 'remove members');
   else

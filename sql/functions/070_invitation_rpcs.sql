@@ -33,7 +33,7 @@ begin
     raise exception 'invalid email address "%"', invite_member.email using errcode = '22023';
   end if;
   if invite_member.valid_for is null or invite_member.valid_for <= interval '0'
-     or invite_member.valid_for > interval '30 days' then
+     or pg_catalog.now() + invite_member.valid_for > pg_catalog.now() + interval '30 days' then
     raise exception 'valid_for must be between 0 and 30 days, got %', invite_member.valid_for using errcode = '22023';
   end if;
   if exists (
@@ -95,8 +95,12 @@ as $$
 declare
   found private.invitations;
 begin
+  if auth.uid() is null then
+    raise exception 'sign in to revoke invitations' using errcode = '42501';
+  end if;
   select * into found from private.invitations i where i.id = revoke_invitation.invitation_id for update;
-  if found is null then
+  -- Unknown, or of an organization the caller is not in: the same answer.
+  if found is null or not private.has_role_in(found.organization_id, '{admin,member,viewer}') then
     raise exception 'invitation % not found', revoke_invitation.invitation_id using errcode = 'PT404';
   end if;
   perform private.require_org_role(found.organization_id, '{admin}', 'revoke invitations');
