@@ -36,8 +36,9 @@ def main() -> None:
     sub = alice.table("subscriptions").select("status,current_period_end").eq("organization_id", org["id"]).execute().data
     assert sub and sub[0]["status"] == "trialing", sub
 
-    alice.rpc("add_member", {"organization_id": org["id"], "email": f"bob-{run}@example.test"}).execute()
-    print("alice added bob as a member")
+    invitation = alice.rpc("invite_member", {"organization_id": org["id"], "email": f"bob-{run}@example.test"}).execute().data[0]
+    bob.rpc("accept_invitation", {"token": invitation["token"]}).execute()
+    print("alice invited bob; bob accepted and is a member")
 
     project = bob.table("projects").insert({"organization_id": org["id"], "name": "Launch"}).execute().data[0]
     print(f"bob created project {project['name']!r}")
