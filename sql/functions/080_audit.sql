@@ -116,6 +116,17 @@ begin
 end;
 $$;
 
+create or replace function private.refuse_key_change()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  raise exception '% of % cannot change (the audit trail follows rows by it)', tg_argv[0], tg_table_name
+    using errcode = '23514';
+end;
+$$;
+
 -- Audit a table: one statement. `key` and `organization` name its columns
 -- (organization null for tables that belong to no organization).
 create or replace function private.enable_audit(target regclass, key text, organization text default null)
@@ -135,6 +146,11 @@ begin
   execute pg_catalog.format(
     'create or replace trigger audit_delete after delete on %s referencing old table as old_rows '
     'for each statement execute function private.audit_delete(%s)', target, args);
+  -- Old and new rows are matched by key: a key never changes.
+  execute pg_catalog.format(
+    'create or replace trigger audit_key_is_fixed before update of %1$I on %2$s for each row '
+    'when (old.%1$I is distinct from new.%1$I) execute function private.refuse_key_change(%3$L)',
+    key, target, key);
 end;
 $$;
 
@@ -143,6 +159,7 @@ revoke execute on function private.audit_actor() from public, anon, authenticate
 revoke execute on function private.audit_insert() from public, anon, authenticated, service_role;
 revoke execute on function private.audit_update() from public, anon, authenticated, service_role;
 revoke execute on function private.audit_delete() from public, anon, authenticated, service_role;
+revoke execute on function private.refuse_key_change() from public, anon, authenticated, service_role;
 revoke execute on function private.enable_audit(regclass, text, text) from public, anon, authenticated, service_role;
 
 select private.enable_audit('public.organizations', 'id', 'id');

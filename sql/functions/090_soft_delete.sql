@@ -7,56 +7,39 @@
 -- What counts as an API caller: the roles PostgREST switches to (anon,
 -- authenticated, service_role). Deletes by the tables' owner are real deletes: the
 -- purge RPCs (security definer), the cascade from a deleted organization (Postgres
--- runs it as the owner), migrations and maintenance.
+-- runs it as the owner), migrations and maintenance. The trigger's WHEN clause tells
+-- them apart by current_user.
 --
 -- Not a `deleted_at is null` select policy: Postgres checks an updated row against
 -- the select policies when the update reads columns (PostgREST's always do), so the
 -- marking update itself would be refused. Active rows are a view instead.
 
--- Marks one row deleted, as the owner (API callers may not write deleted_at or
--- deleted_by themselves). Only ever from the trigger below: never called directly.
-create or replace function private.mark_deleted(target regclass, key text, key_value text)
-returns void
+-- BEFORE DELETE, per row; TG_ARGV[0]: the key column. The trigger fires only for
+-- API callers (its WHEN clause, evaluated as the caller, checks current_user), so
+-- the function itself can be security definer: API callers may not write deleted_at
+-- or deleted_by themselves, and there is no helper they could call directly.
+create or replace function private.soft_delete()
+returns trigger
 language plpgsql
 security definer
 set search_path = ''
 as $$
-declare
-  key_type text;
 begin
-  if pg_catalog.pg_trigger_depth() = 0 then
-    raise exception 'private.mark_deleted is only for the soft-delete trigger' using errcode = '42501';
-  end if;
-  select pg_catalog.format_type(a.atttypid, a.atttypmod) into key_type
-  from pg_catalog.pg_attribute a where a.attrelid = target and a.attname = key and not a.attisdropped;
-  execute pg_catalog.format(
-    'update %s set deleted_at = pg_catalog.now(), deleted_by = $1 where %I = $2::%s and deleted_at is null',
-    target, key, key_type)
-  using private.audit_actor(), key_value;
-end;
-$$;
-
--- BEFORE DELETE, per row; TG_ARGV[0]: the key column. Security invoker on purpose:
--- current_user tells an API caller from the owner.
-create or replace function private.soft_delete()
-returns trigger
-language plpgsql
-set search_path = ''
-as $$
-begin
-  if current_user not in ('anon', 'authenticated', 'service_role') then
-    return old;  -- the owner: purge, cascade, migration
-  end if;
   if old.deleted_at is null then
-    perform private.mark_deleted(tg_relid::regclass, tg_argv[0], pg_catalog.to_jsonb(old) ->> tg_argv[0]);
+    execute pg_catalog.format(
+      'update %s set deleted_at = pg_catalog.now(), deleted_by = $2 where %I = ($1).%I and deleted_at is null',
+      tg_relid::regclass, tg_argv[0], tg_argv[0])
+    using old, private.audit_actor();
   end if;
   return null;  -- nothing is removed; an already trashed row stays as it is
 end;
 $$;
 
 -- DELETE on the active view: soft-deletes through the table (its delete policy
--- applies) and returns the row, now in the trash, so a client can tell a soft
--- delete from a refusal (which raises). TG_ARGV: the table, its key column.
+-- applies). The response shows the row (as it was: Postgres builds RETURNING of an
+-- INSTEAD OF DELETE from the old row), so a client tells a soft delete (a row)
+-- from a refusal (this raises: 403) and from a row it cannot see (none).
+-- TG_ARGV: the table, its key column.
 create or replace function private.soft_delete_from_view()
 returns trigger
 language plpgsql
@@ -89,8 +72,12 @@ declare
 begin
   select n.nspname, c.relname into schema_name, table_name
   from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace where c.oid = target;
+  -- Only API callers' deletes are soft: the owner's (purge RPCs, the cascade from a
+  -- deleted organization, migrations) are real.
   execute pg_catalog.format(
-    'create or replace trigger soft_delete before delete on %s for each row execute function private.soft_delete(%L)',
+    'create or replace trigger soft_delete before delete on %s for each row '
+    'when (current_user in (''anon'', ''authenticated'', ''service_role'')) '
+    'execute function private.soft_delete(%L)',
     target, key);
   execute pg_catalog.format(
     'create or replace view %I.%I with (security_invoker = true) as select * from %s where deleted_at is null',
@@ -102,11 +89,19 @@ begin
     'create or replace trigger soft_delete instead of delete on %I.%I for each row '
     'execute function private.soft_delete_from_view(%L, %L)',
     schema_name, 'active_' || table_name, target::text, key);
+  -- Supabase's default privileges grant ALL (trigger, references, truncate too): a
+  -- trigger planted on a view would run as whoever deletes through it next.
+  execute pg_catalog.format('revoke all on %I.%I, %I.%I from anon, authenticated, service_role',
+    schema_name, 'active_' || table_name, schema_name, 'trashed_' || table_name);
+  execute pg_catalog.format('grant select, insert, update, delete on %I.%I, %I.%I to authenticated, service_role',
+    schema_name, 'active_' || table_name, schema_name, 'trashed_' || table_name);
+  -- anon reads them like the table: RLS (security_invoker) shows it nothing.
+  execute pg_catalog.format('grant select on %I.%I, %I.%I to anon',
+    schema_name, 'active_' || table_name, schema_name, 'trashed_' || table_name);
 end;
 $$;
 
-revoke execute on function private.mark_deleted(regclass, text, text) from public, anon, service_role;
-grant execute on function private.mark_deleted(regclass, text, text) to authenticated, service_role;
+drop function if exists private.mark_deleted(regclass, text, text);
 revoke execute on function private.soft_delete() from public, anon, authenticated, service_role;
 revoke execute on function private.soft_delete_from_view() from public, anon, authenticated, service_role;
 revoke execute on function private.enable_soft_delete(regclass, text) from public, anon, authenticated, service_role;

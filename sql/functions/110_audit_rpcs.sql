@@ -22,6 +22,11 @@ begin
   if auth.uid() is null then
     raise exception 'sign in to log events' using errcode = '42501';
   end if;
+  if private.audit_actor() is null then
+    -- An entry with no actor would read as the service role's.
+    raise exception 'your account has no profile yet: events are logged in a profile''s name'
+      using errcode = '42501';
+  end if;
   if log_event.action is null or log_event.action not in ('login', 'logout', 'invite', 'remove') then
     raise exception 'action must be login, logout, invite or remove, got %', coalesce(log_event.action, 'null')
       using errcode = '22023', hint = 'changes to data are logged by the database itself';

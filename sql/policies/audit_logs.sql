@@ -7,4 +7,4 @@ create policy audit_logs_select on public.audit_logs
   using (organization_id = any (array(select private.my_org_ids('{admin}'))));
 
 revoke insert, update, delete, truncate, references, trigger on public.audit_logs from anon, authenticated;
-revoke update, delete, truncate on public.audit_logs from service_role;
+revoke update, delete, truncate, references, trigger on public.audit_logs from service_role;

@@ -31,4 +31,4 @@ create policy organization_members_delete on public.organization_members
 -- A membership belongs to one user: moving it to another user is a remove and an add.
 revoke update on public.organization_members from anon, authenticated;
 grant update (role) on public.organization_members to authenticated;
-revoke truncate, references, trigger on public.organization_members from anon, authenticated;
+revoke truncate, references, trigger on public.organization_members from anon, authenticated, service_role;

@@ -18,4 +18,4 @@ create policy organizations_delete on public.organizations
   for delete to authenticated
   using (id = any (array(select private.my_org_ids('{admin}'))));
 
-revoke truncate, references, trigger on public.organizations from anon, authenticated;
+revoke truncate, references, trigger on public.organizations from anon, authenticated, service_role;

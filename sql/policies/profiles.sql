@@ -17,4 +17,5 @@ create policy profiles_update on public.profiles
 -- Columns: role and email are not the user's to change (email follows auth.users),
 -- whatever the default privileges granted.
 revoke insert, update, delete, truncate, references, trigger on public.profiles from anon, authenticated;
+revoke truncate, references, trigger on public.profiles from service_role;
 grant update (name, avatar_url) on public.profiles to authenticated;

@@ -29,4 +29,4 @@ create policy projects_delete on public.projects
 revoke insert, update on public.projects from anon, authenticated;
 grant insert (id, name, organization_id) on public.projects to authenticated;
 grant update (name) on public.projects to authenticated;
-revoke truncate, references, trigger on public.projects from anon, authenticated;
+revoke truncate, references, trigger on public.projects from anon, authenticated, service_role;

@@ -7,3 +7,4 @@ create policy subscriptions_select on public.subscriptions
   using (organization_id = any (array(select private.my_org_ids())));
 
 revoke insert, update, delete, truncate, references, trigger on public.subscriptions from anon, authenticated;
+revoke truncate, references, trigger on public.subscriptions from service_role;
