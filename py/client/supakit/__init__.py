@@ -1,3 +1,18 @@
 """supakit: a Supabase-native PostgREST companion with SQL-first migrations."""
 
 __version__ = "0.1.0"
+
+# The client is imported on first use, so `supakit` commands do not pay for it.
+_LAZY = {"Client": "supakit.client", "AsyncClient": "supakit.client", "Pool": "supakit.pool"}
+
+__all__ = ["AsyncClient", "Client", "Pool", "__version__"]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'supakit' has no attribute {name!r}")

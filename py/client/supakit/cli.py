@@ -15,7 +15,7 @@ app = typer.Typer(
 )
 
 # Each module defines `register(app)`; listed here so `supakit --help` is complete.
-COMMAND_MODULES: tuple[str, ...] = ("stack", "migrations", "backfill", "lint", "doctor")
+COMMAND_MODULES: tuple[str, ...] = ("stack", "migrations", "backfill", "lint", "doctor", "gen")
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"supakit.commands.{_name}").register(app)

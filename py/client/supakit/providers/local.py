@@ -12,6 +12,7 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,7 +123,8 @@ class LocalCluster:
 
     def start(self) -> None:
         bindir, user = find_bindir(), _server_user()
-        if self.postmaster_pid() is not None and not self.running():
+        crashed = self.postmaster_pid() is not None and not self.running()
+        if crashed:
             # A crashed server's lock file: its pid is dead (or a zombie nobody reaped,
             # which Postgres would take for a live postmaster), so it is safe to remove.
             (self.data / "postmaster.pid").unlink(missing_ok=True)
@@ -130,7 +132,20 @@ class LocalCluster:
             [f"-p {self.port}", "-c listen_addresses=127.0.0.1", f"-c unix_socket_directories={self.directory}"]
             + [f"-c {key}={value}" for key, value in self.settings.items()]
         )
-        _run_as(user, [str(bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "-o", options, "start"])
+        argv = [str(bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "-o", options, "start"]
+        # After a crash, the dead postmaster's backends hold its shared memory for a
+        # moment ("pre-existing shared memory block is still in use"): retry briefly.
+        deadline = time.monotonic() + (15 if crashed else 0)
+        while True:
+            try:
+                _run_as(user, argv)
+                return
+            except BackendUnavailable:
+                if time.monotonic() > deadline:
+                    raise
+                if not self.running():
+                    (self.data / "postmaster.pid").unlink(missing_ok=True)
+                time.sleep(0.3)
 
     def postmaster_pid(self) -> int | None:
         try:

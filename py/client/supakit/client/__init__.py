@@ -1,0 +1,36 @@
+"""The supakit client: typed services over supabase-py, and the same over a psycopg pool.
+
+    from supakit import Client
+    client = Client(url, anon_key, access_token=token)
+    org = client.organizations.create("Acme", "acme")
+
+See docs/client.md. Names are imported on first use, so `supakit.client.codegen`
+(which writes `models.py`) works even while the models are missing or stale.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "Client": "clients", "AsyncClient": "clients",
+    "ClientError": "errors", "NotFound": "errors", "PermissionDenied": "errors", "Conflict": "errors",
+    "ValidationError": "errors", "AuthError": "errors",
+    "UNSET": "services",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from .clients import AsyncClient, Client
+    from .errors import AuthError, ClientError, Conflict, NotFound, PermissionDenied, ValidationError
+    from .services import UNSET
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
