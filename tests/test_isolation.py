@@ -193,6 +193,20 @@ def rpc_case(
     )])
 
 
+def project_case(relation: str, target: str, delete_allowed: frozenset[str], deleted: Callable) -> Case:
+    """The projects table and its active and trash views: the same rules, but for delete."""
+    return table_case(
+        relation, target,
+        {"select": IN_A | {"service"}, "insert": WRITERS_A | {"service"}, "update": WRITERS_A | {"service"},
+         "delete": delete_allowed},
+        insert_row=lambda w: {"organization_id": w["org_a"], "name": f"new-{w['tag']}"},
+        inserted=_exists("select count(*) from public.projects where name = 'new-' || %s", "tag"),
+        update=("name", "Renamed"),
+        updated=_exists("select name = 'Renamed' from public.projects where id = %s", target),
+        deleted=deleted,
+    )
+
+
 def _reveals_org_a(su, world, result) -> bool:
     text = json.dumps(result)
     return world["org_a"] in text or "true" == text.strip().lower() or text.strip() == "[true]"
@@ -237,36 +251,10 @@ CASES = [
         update=("status", "active"),
         updated=_exists("select status = 'active' from public.subscriptions where id = %s", "subscription_a"),
     ),
-    table_case(
-        "projects", "project_a",
-        {"select": IN_A | {"service"}, "insert": WRITERS_A | {"service"}, "update": WRITERS_A | {"service"},
-         "delete": WRITERS_A | {"service"}},
-        insert_row=lambda w: {"organization_id": w["org_a"], "name": f"new-{w['tag']}"},
-        inserted=_exists("select count(*) from public.projects where name = 'new-' || %s", "tag"),
-        update=("name", "Renamed"),
-        updated=_exists("select name = 'Renamed' from public.projects where id = %s", "project_a"),
-        deleted=_trashed("project_a"),
-    ),
-    table_case(
-        "active_projects", "project_a",
-        {"select": IN_A | {"service"}, "insert": WRITERS_A | {"service"}, "update": WRITERS_A | {"service"},
-         "delete": WRITERS_A | {"service"}},
-        insert_row=lambda w: {"organization_id": w["org_a"], "name": f"new-{w['tag']}"},
-        inserted=_exists("select count(*) from public.projects where name = 'new-' || %s", "tag"),
-        update=("name", "Renamed"),
-        updated=_exists("select name = 'Renamed' from public.projects where id = %s", "project_a"),
-        deleted=_trashed("project_a"),
-    ),
-    table_case(
-        "trashed_projects", "trashed_project_a",
-        # A delete through the trash is no purge: nobody's takes effect (purge is an RPC).
-        {"select": IN_A | {"service"}, "insert": WRITERS_A | {"service"}, "update": WRITERS_A | {"service"},
-         "delete": frozenset()},
-        insert_row=lambda w: {"organization_id": w["org_a"], "name": f"new-{w['tag']}"},
-        inserted=_exists("select count(*) from public.projects where name = 'new-' || %s", "tag"),
-        update=("name", "Renamed"),
-        updated=_exists("select name = 'Renamed' from public.projects where id = %s", "trashed_project_a"),
-    ),
+    project_case("projects", "project_a", WRITERS_A | {"service"}, _trashed("project_a")),
+    project_case("active_projects", "project_a", WRITERS_A | {"service"}, _trashed("project_a")),
+    # A delete through the trash is no purge: nobody's takes effect (purge is an RPC).
+    project_case("trashed_projects", "trashed_project_a", frozenset(), _gone("projects", "trashed_project_a")),
     table_case(
         "audit_logs", "audit_a",
         {"select": frozenset({"admin_a", "service"}), "insert": frozenset({"service"}), "update": frozenset(),
