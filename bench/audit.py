@@ -83,9 +83,8 @@ from pathlib import Path
 import httpx
 
 from supakit import tokens
-from supakit.bootstrap import apply_bootstrap
-from supakit.migrate import migrate
 from supakit.project import find_project
+from supakit.testing import databases
 from supakit.providers.local import TEST_SETTINGS, start_local
 from supakit.rest import start_rest
 
@@ -645,11 +644,7 @@ def main() -> None:
     started = time.perf_counter()
     server = start_local(SETTINGS)
     try:
-        with server.connect(autocommit=True) as admin:
-            admin.execute(f'create database "{DBNAME}"')
-        with server.connect(DBNAME, autocommit=True) as conn:
-            apply_bootstrap(conn, authenticator_password=authenticator_password, project=project)
-        migrate(server.url(DBNAME), project)
+        databases.create_migrated(server, DBNAME, project, authenticator_password)
         with server.connect(DBNAME, autocommit=True) as conn:
             conn.execute(SETUP)
             for table in REST_COPIES:

@@ -36,9 +36,8 @@ import psycopg
 from postgrest import SyncPostgrestClient
 
 from supakit import Client, Pool, tokens
-from supakit.bootstrap import apply_bootstrap
-from supakit.migrate import migrate
 from supakit.project import find_project
+from supakit.testing import databases
 from supakit.providers.local import start_local
 from supakit.rest import RestEndpoint, start_rest
 
@@ -73,11 +72,7 @@ def main() -> None:
     rest: RestEndpoint | None = None
     closers: list[Callable[[], Any]] = []
     try:
-        with server.connect(autocommit=True) as admin:
-            admin.execute(f'create database "{DBNAME}"')
-        with server.connect(DBNAME, autocommit=True) as conn:
-            apply_bootstrap(conn, authenticator_password=authenticator_password, project=project)
-        migrate(server.url(DBNAME), project)
+        databases.create_migrated(server, DBNAME, project, authenticator_password)
         rest = start_rest(server, DBNAME, jwt_secret=jwt_secret, authenticator_password=authenticator_password,
                           state_dir=state_dir)
 

@@ -16,8 +16,6 @@ import os
 import statistics
 import time
 
-from supakit.bootstrap import apply_bootstrap
-from supakit.migrate import migrate
 from supakit.project import find_project
 from supakit.providers.local import start_local
 from supakit.testing import databases
@@ -46,13 +44,7 @@ def main() -> None:
         template = databases.create_template(server, project, "bench-authenticator")
 
         def fresh_migrate() -> None:
-            name = databases.unique_name("bench_migrate")
-            with server.connect(autocommit=True) as admin:
-                admin.execute(f'create database "{name}"')
-            with server.connect(name, autocommit=True) as conn:
-                apply_bootstrap(conn, project=project)
-            migrate(server.url(name), project)
-            databases.drop(server, name)
+            databases.drop(server, databases.create_migrated(server, databases.unique_name("bench_migrate"), project))
 
         def fresh_clone() -> None:
             databases.drop(server, databases.clone(server, template))

@@ -63,10 +63,9 @@ from pathlib import Path
 import httpx
 
 from supakit import tokens
-from supakit.bootstrap import apply_bootstrap
 from supakit.db import act_as
-from supakit.migrate import migrate
 from supakit.project import find_project
+from supakit.testing import databases
 from supakit.providers.local import TEST_SETTINGS, start_local
 from supakit.rest import RestEndpoint, start_rest
 
@@ -257,11 +256,7 @@ def main() -> None:
     clients: list[httpx.Client] = []
     state_dir = Path(tempfile.mkdtemp(prefix="supakit-bench-rls-"))
     try:
-        with server.connect(autocommit=True) as admin:
-            admin.execute(f'create database "{DBNAME}"')
-        with server.connect(DBNAME, autocommit=True) as conn:
-            apply_bootstrap(conn, authenticator_password=authenticator_password, project=project)
-        migrate(server.url(DBNAME), project)
+        databases.create_migrated(server, DBNAME, project, authenticator_password)
         ours = current_policy(server)
 
         figures["seed_s"] = round(seed(server), 1)

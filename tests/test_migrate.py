@@ -345,3 +345,18 @@ def test_cli_migrate_and_rollback(empty_url, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "supakit", "migrate", "--database-url", "postgresql://x:y@127.0.0.1:1/z"],
                          env=env, capture_output=True, text=True)
     assert bad.returncode == 1 and bad.stderr.startswith("supakit: ") and "Traceback" not in bad.stderr
+
+
+def test_cli_new_writes_the_pair(tmp_path):
+    project = _chain(tmp_path, 1)
+    env = {**os.environ, "SUPAKIT_PROJECT_DIR": str(project.root)}
+    result = subprocess.run([sys.executable, "-m", "supakit", "new", "add color"], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "sql/migrations/0002_add_color.sql" in result.stdout
+    assert (project.migrations / "0002_add_color.rollback.sql").exists()
+
+
+def test_cli_lists_every_command():
+    result = subprocess.run([sys.executable, "-m", "supakit", "--help"], capture_output=True, text=True)
+    for command in ("up", "down", "status", "token", "migrate", "rollback", "new", "backfill", "lint", "doctor", "gen"):
+        assert f" {command} " in result.stdout, command

@@ -19,16 +19,21 @@ def unique_name(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
 
 
-def create_template(server: PostgresServer, project: Project, authenticator_password: str) -> str:
-    """A database with the compat bootstrap and every migration applied, marked as template."""
+def create_migrated(server: PostgresServer, name: str, project: Project, authenticator_password: str | None = None) -> str:
+    """A new database with the compat bootstrap and every migration applied (tests, benches)."""
     from ..migrate import migrate
 
-    name = unique_name("supakit_tpl")
     with server.connect(autocommit=True) as admin:
         admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
     with server.connect(name, autocommit=True) as conn:
         apply_bootstrap(conn, authenticator_password=authenticator_password, project=project)
     migrate(server.url(name), project)
+    return name
+
+
+def create_template(server: PostgresServer, project: Project, authenticator_password: str) -> str:
+    """A migrated database marked as template: each test's database is a copy of it."""
+    name = create_migrated(server, unique_name("supakit_tpl"), project, authenticator_password)
     with server.connect(autocommit=True) as admin:
         admin.execute(sql.SQL("alter database {} is_template true").format(sql.Identifier(name)))
     return name
