@@ -20,7 +20,7 @@ from .bootstrap import apply_bootstrap
 from .errors import ConfigError
 from .migrate import MigrateResult, migrate
 from .project import Project
-from .providers.base import PostgresServer, wait_until_accepting
+from .providers.base import PostgresServer, free_port, wait_until_accepting
 from .providers.local import LocalCluster
 from .rest import RestEndpoint
 
@@ -34,8 +34,9 @@ class StackState:
 
     api_port: int = 54321
     db_port: int = 54322
-    postgrest_port: int = 54327
-    postgrest_admin_port: int = 54328
+    # Internal (behind the gateway): free ports chosen at the first `up`, then kept.
+    postgrest_port: int = 0
+    postgrest_admin_port: int = 0
     jwt_secret: str = tokens.DEFAULT_JWT_SECRET
     db_password: str = "postgres"
     authenticator_password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
@@ -107,13 +108,14 @@ class Stack:
             return
         if api_port is not None:
             self.state.api_port = api_port
-            self.state.postgrest_port, self.state.postgrest_admin_port = api_port + 6, api_port + 7
         if db_port is not None:
             self.state.db_port = db_port
 
     def up(self) -> MigrateResult:
         """Start whatever is not running, bootstrap and migrate; returns what migrate did."""
         self.dir.mkdir(parents=True, exist_ok=True)
+        if not self.state.postgrest_port:
+            self.state.postgrest_port, self.state.postgrest_admin_port = free_port(), free_port()
         self._save()  # the ports and secrets are fixed from the first `up` on
         cluster = self.cluster
         if not cluster.initialized():
