@@ -24,9 +24,7 @@ the copy and audit_logs truncated before each timed statement), medians:
 - `bulk_row_vs_statement`: the same insert, row-level / statement-level: the
   issue's "measure statement-level against row-level and keep the faster";
 - `bulk_update_audited_vs_plain`: an update of all 100,000 rows (a renamed name),
-  statement-level / plain; also `bulk_update_candidate_vs_plain`, a candidate
-  audit_update defined here (bench.audit_update_candidate: the query EXECUTEd, old
-  and new rows joined on the key column, changed keys computed once, JIT off).
+  statement-level / plain.
 
 Server defaults otherwise (JIT on, PostgreSQL's default).
 
@@ -35,7 +33,9 @@ parse-analysed at its first call in a session, and the transition tables' row
 counts are frozen in it then. So an update of 1,000 rows is timed as a session's
 first call and after one single-row update (`stale_plan_slowdown`), and
 single-row updates after a single-row one and after a 5,000-row one (whose
-frozen estimate makes every later call JIT-compile); the same for the candidate.
+frozen estimate would make every later call JIT-compile). private.audit_update
+now EXECUTEs its query with JIT off, so these checks guard against a regression
+of it (a static, cached query would make `stale_plan_slowdown` 30 or more).
 
 Breakdown (each part the fastest of two interleaved runs, rolled back): the
 trigger's insert into audit_logs run on its own from the same 100,000 rows, then
@@ -58,13 +58,8 @@ grants (as sql/policies/projects.sql sets them), but no audit trigger. One
 keep-alive httpx client, `Prefer: return=representation` (what supabase-js's
 `.insert(...).select()` sends), alternating requests, medians:
 `rest_audited_vs_plain` (target <= 1.15); `rest_trigger_ms`, private.audit_insert's
-own time per POST (track_functions, pg_stat_user_functions). A third table,
-public.bench_projects_candidate, exposed the same way, is audited on insert by a
-candidate trigger (bench.audit_insert_candidate: client and actor computed in the
-insert's own plan, which PL/pgSQL keeps across transactions, instead of by two
-non-inlinable SQL functions planned again in every transaction):
-`rest_candidate_vs_plain`; its entries must equal projects' (actor,
-organization, ip, user agent).
+own time per POST (track_functions, pg_stat_user_functions). Every audited POST
+must be logged with its actor, organization and user agent.
 
 Everything runs on a throwaway cluster (`start_local`) torn down at the end.
 Run: python bench/audit.py   (last line: one JSON object)
@@ -93,7 +88,7 @@ BULK_ROUNDS = 3  # a round is about 30 s on 2 shared cores: the row-level insert
 BULK_ORGS = 100  # the bulk rows' organizations (the audit looks each one up)
 REST_WARMUP = 10
 REST_REQUESTS = 300  # per table
-REST_COPIES = ("bench_projects_plain", "bench_projects_candidate")
+REST_COPIES = ("bench_projects_plain",)
 
 DBNAME = "bench_audit"
 SETTINGS = {
@@ -194,54 +189,6 @@ create trigger audit_update after update on bench.projects_row_audited
 create trigger audit_delete after delete on bench.projects_row_audited
   for each row execute function bench.audit_row_delete('id', 'organization_id');
 
--- A candidate audit_update, for the lead to judge by figures: the same entry, but
--- the query is EXECUTEd (planned on every call with this statement's transition
--- table sizes), old and new rows are joined on the key column itself (a hash join),
--- to_jsonb is computed once per row, the changed keys once (offset 0 keeps the
--- filter from being pushed into the join and the subquery from running twice),
--- and JIT is off (the join's estimate is rows^2/200: JIT compiles for ~170 ms
--- from a few thousand rows on).
-create function bench.audit_update_candidate()
-returns trigger language plpgsql security definer set search_path = '' set jit = off as $$
-declare
-  client record := private.request_client();
-begin
-  execute pg_catalog.format($sql$
-    insert into public.audit_logs
-      (organization_id, user_id, action, entity_type, entity_id, old_values, new_values, changed_keys,
-       ip_address, user_agent)
-    select o.id, $1,
-           case
-             when c.ov ->> 'deleted_at' is null and c.nv ->> 'deleted_at' is not null then 'soft_delete'
-             when c.ov ->> 'deleted_at' is not null and c.nv ->> 'deleted_at' is null then 'restore'
-             else 'update'
-           end,
-           $2, c.nv ->> %2$L, c.ov, c.nv, c.changed, $3, $4
-    from (
-      select j.ov, j.nv,
-             array(
-               select e.key from pg_catalog.jsonb_each(j.nv) e
-               where e.key <> 'updated_at' and e.value is distinct from j.ov -> e.key
-               order by e.key
-             ) as changed
-      from (
-        select pg_catalog.to_jsonb(o) as ov, pg_catalog.to_jsonb(n) as nv
-        from old_rows o join new_rows n on n.%1$I = o.%1$I
-      ) j
-      offset 0
-    ) c
-    left join public.organizations o on o.id = (c.nv ->> %3$L)::uuid
-    where c.changed <> '{{}}'
-  $sql$, tg_argv[0], tg_argv[0], nullif(tg_argv[1], ''))
-  using private.audit_actor(), tg_table_name, client.ip_address, client.user_agent;
-  return null;
-end;
-$$;
-create table bench.projects_candidate (like public.projects including all);
-create trigger audit_update after update on bench.projects_candidate
-  referencing old table as old_rows new table as new_rows
-  for each statement execute function bench.audit_update_candidate('id', 'organization_id');
-
 -- For the breakdown: projects with its foreign keys (the real table's insert
 -- cost), and audit_logs without its foreign keys, then without its indexes.
 create table bench.projects_plain_fk (like public.projects including all);
@@ -282,29 +229,6 @@ insert into public.organizations (id, name, slug) values (md5('rest-org')::uuid,
 insert into public.organization_members (organization_id, user_id, role)
 values (md5('rest-org')::uuid, '{MEMBER_ID}', 'member');
 
--- A candidate audit_insert for single-row writes: the same entry, with the client
--- and the actor computed inside the insert's own plan (kept across transactions)
--- instead of by private.request_client() and private.audit_actor() in DECLARE:
--- PL/pgSQL rebuilds a simple expression's state in every transaction, so those
--- SQL functions (not inlinable: security definer, SET search_path) are parsed and
--- planned again on every request.
-create function bench.audit_insert_candidate()
-returns trigger language plpgsql security definer set search_path = '' as $$
-begin
-  insert into public.audit_logs
-    (organization_id, user_id, action, entity_type, entity_id, new_values, ip_address, user_agent)
-  select o.id, (select p.id from public.profiles p where p.id = auth.uid()), 'create', tg_table_name,
-         r.v ->> tg_argv[0], r.v,
-         coalesce(nullif(pg_catalog.btrim(pg_catalog.split_part(h.headers ->> 'x-forwarded-for', ',', 1)), ''),
-                  nullif(h.headers ->> 'x-real-ip', '')),
-         h.headers ->> 'user-agent'
-  from (select nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb as headers) h
-  cross join (select pg_catalog.to_jsonb(n) as v from new_rows n) r
-  left join public.organizations o on o.id = (r.v ->> nullif(tg_argv[1], ''))::uuid;
-  return null;
-end;
-$$;
-
 -- An unaudited projects, exposed like projects: foreign keys, RLS, grants.
 create table public.bench_projects_plain (like public.projects including all);
 alter table public.bench_projects_plain
@@ -315,19 +239,6 @@ revoke insert, update on public.bench_projects_plain from anon, authenticated;
 grant insert (id, name, organization_id) on public.bench_projects_plain to authenticated;
 grant update (name) on public.bench_projects_plain to authenticated;
 revoke truncate, references, trigger on public.bench_projects_plain from anon, authenticated;
-
--- A projects audited on insert by the candidate, exposed like projects: foreign keys, RLS, grants.
-create table public.bench_projects_candidate (like public.projects including all);
-alter table public.bench_projects_candidate
-  add foreign key (organization_id) references public.organizations (id) on delete cascade,
-  add foreign key (deleted_by) references public.profiles (id) on delete set null;
-alter table public.bench_projects_candidate enable row level security;
-revoke insert, update on public.bench_projects_candidate from anon, authenticated;
-grant insert (id, name, organization_id) on public.bench_projects_candidate to authenticated;
-grant update (name) on public.bench_projects_candidate to authenticated;
-revoke truncate, references, trigger on public.bench_projects_candidate from anon, authenticated;
-create trigger audit_insert after insert on public.bench_projects_candidate referencing new table as new_rows
-  for each statement execute function bench.audit_insert_candidate('id', 'organization_id');
 """
 
 # projects' policies, recreated on a copy (TARGET) from the catalog (so they are the same
@@ -357,7 +268,6 @@ INSERT_VARIANTS = {
 UPDATE_VARIANTS = {
     "plain": "bench.projects_plain",
     "statement": "bench.projects_audited",
-    "candidate": "bench.projects_candidate",
 }
 BREAKDOWN_ROUNDS = 2  # the breakdown's parts: the fastest of this many interleaved runs
 SINGLE_ROWS = 2_000  # single-row inserts per variant and round, in the database
@@ -427,8 +337,6 @@ def bulk(server) -> tuple[dict[str, float], dict[str, float]]:
                 inserts[name].append(timed(conn, INSERT.format(table=table)))
                 expected = 0 if name == "plain" else BULK_ROWS
                 assert audit_rows(conn) == expected, f"{name}: {audit_rows(conn)} audit rows, not {expected}"
-            conn.execute("truncate bench.projects_candidate")
-            conn.execute("insert into bench.projects_candidate select * from bench.projects_audited")
             for name in rotated(list(UPDATE_VARIANTS), round_):
                 table = UPDATE_VARIANTS[name]
                 conn.execute("truncate public.audit_logs")
@@ -438,13 +346,13 @@ def bulk(server) -> tuple[dict[str, float], dict[str, float]]:
             print(f"  round {round_ + 1}: insert " + ", ".join(f"{n} {inserts[n][-1]:.2f} s" for n in inserts)
                   + "; update " + ", ".join(f"{n} {updates[n][-1]:.2f} s" for n in updates), flush=True)
 
-        # The row-level variant and the candidate keep the no-op rule: a rename to the
-        # same name writes nothing; a real one writes an update of {name}.
+        # Both audited variants keep the no-op rule: a rename to the same name writes
+        # nothing; a real one writes an update of {name}.
         conn.execute("truncate public.audit_logs")
-        for table in ("bench.projects_row_audited", "bench.projects_audited", "bench.projects_candidate"):
+        for table in ("bench.projects_row_audited", "bench.projects_audited"):
             conn.execute(f"update {table} set name = name where id in (select id from {table} limit 1000)")
         assert audit_rows(conn) == 0, "a no-op update must write no audit row"
-        for table in ("bench.projects_row_audited", "bench.projects_candidate"):
+        for table in ("bench.projects_row_audited", "bench.projects_audited"):
             conn.execute(f"update {table} set name = name || '!' where id in (select id from {table} limit 10)")
         entries = conn.execute("select count(*), array_agg(distinct action), array_agg(distinct changed_keys::text) "
                                "from public.audit_logs").fetchone()
@@ -467,7 +375,7 @@ def plan_cache(server) -> dict[str, float]:
       single-row update (audit_update: old and new rows joined as if one row each);
     - single-row updates after a first call of JIT_ROWS rows (planned for that many:
       JIT-compiled on every call), against single-row updates after a single-row one.
-    The same for the candidate.
+    private.audit_update EXECUTEs its query with JIT off: these guard against a regression.
     """
     out: dict[str, float] = {}
 
@@ -482,12 +390,12 @@ def plan_cache(server) -> dict[str, float]:
                 times.append(timed_rolled_back(conn, measured))
             return statistics.median(times)
 
-    for label, table in (("statement", "bench.projects_audited"), ("candidate", "bench.projects_candidate")):
-        single = some_rows(table, 1)
-        out[f"{label}_update_{PLAN_ROWS}_first_s"] = session([], some_rows(table, PLAN_ROWS))
-        out[f"{label}_update_{PLAN_ROWS}_after_single_s"] = session([single], some_rows(table, PLAN_ROWS))
-        out[f"{label}_single_first_ms"] = session([single], single, repeat=5) * 1000
-        out[f"{label}_single_after_bulk_ms"] = session([some_rows(table, JIT_ROWS)], single, repeat=5) * 1000
+    label, table = "statement", "bench.projects_audited"
+    single = some_rows(table, 1)
+    out[f"{label}_update_{PLAN_ROWS}_first_s"] = session([], some_rows(table, PLAN_ROWS))
+    out[f"{label}_update_{PLAN_ROWS}_after_single_s"] = session([single], some_rows(table, PLAN_ROWS))
+    out[f"{label}_single_first_ms"] = session([single], single, repeat=5) * 1000
+    out[f"{label}_single_after_bulk_ms"] = session([some_rows(table, JIT_ROWS)], single, repeat=5) * 1000
     return out
 
 
@@ -583,7 +491,7 @@ def rest(server, jwt_secret: str, authenticator_password: str, state_dir: Path) 
         "Prefer": "return=representation",
         "User-Agent": "supakit-bench-audit",
     }
-    paths = {"audited": "/projects", "plain": "/bench_projects_plain", "candidate": "/bench_projects_candidate"}
+    paths = {"audited": "/projects", "plain": "/bench_projects_plain"}
     times: dict[str, list[float]] = {name: [] for name in paths}
     try:
         with httpx.Client(base_url=endpoint.rest_url, headers=headers, timeout=60.0) as http:
@@ -619,7 +527,7 @@ def rest(server, jwt_secret: str, authenticator_password: str, state_dir: Path) 
     posted = REST_WARMUP + REST_REQUESTS
     with server.connect(DBNAME) as conn:
         entries = {}
-        for entity in ("projects", "bench_projects_candidate", "bench_projects_plain"):
+        for entity in ("projects", "bench_projects_plain"):
             entries[entity] = conn.execute(
                 "select count(*), count(*) filter (where user_id = %s and organization_id = %s), "
                 "count(*) filter (where user_agent = 'supakit-bench-audit'), count(ip_address) "
@@ -628,7 +536,6 @@ def rest(server, jwt_secret: str, authenticator_password: str, state_dir: Path) 
             ).fetchone()
     logged, by_member, with_agent, with_ip = entries["projects"]
     assert logged == by_member == with_agent == posted, entries
-    assert entries["bench_projects_candidate"] == entries["projects"], entries  # the candidate writes the same
     assert entries["bench_projects_plain"][0] == 0, entries
     out = {name: statistics.median(t) * 1000 for name, t in times.items()}
     out["logged_with_ip"] = with_ip
@@ -669,17 +576,12 @@ def main() -> None:
         "bulk_update_plain_s": round(updates["plain"], 3),
         "bulk_update_statement_s": round(updates["statement"], 3),
         "bulk_update_audited_vs_plain": round(updates["statement"] / updates["plain"], 2),
-        "bulk_update_candidate_s": round(updates["candidate"], 3),
-        "bulk_update_candidate_vs_plain": round(updates["candidate"] / updates["plain"], 2),
         f"update_{PLAN_ROWS}_first_s": round(cache[f"statement_update_{PLAN_ROWS}_first_s"], 3),
         f"update_{PLAN_ROWS}_after_single_s": round(cache[f"statement_update_{PLAN_ROWS}_after_single_s"], 3),
         "stale_plan_slowdown": round(cache[f"statement_update_{PLAN_ROWS}_after_single_s"]
                                      / cache[f"statement_update_{PLAN_ROWS}_first_s"], 1),
-        f"candidate_update_{PLAN_ROWS}_after_single_s": round(
-            cache[f"candidate_update_{PLAN_ROWS}_after_single_s"], 3),
         "single_update_first_ms": round(cache["statement_single_first_ms"], 2),
         "single_update_after_bulk_ms": round(cache["statement_single_after_bulk_ms"], 2),
-        "candidate_single_update_after_bulk_ms": round(cache["candidate_single_after_bulk_ms"], 2),
         "bulk_plain_with_fks_s": round(parts["plain_with_fks"], 3),
         # What the audit adds to the real table's insert (its foreign keys kept): derived,
         # the median audit overhead over a single run of the FK-checked copy.
@@ -696,8 +598,6 @@ def main() -> None:
         "rest_plain_ms": round(calls["plain"], 2),
         "rest_audited_ms": round(calls["audited"], 2),
         "rest_audited_vs_plain": round(calls["audited"] / calls["plain"], 3),
-        "rest_candidate_ms": round(calls["candidate"], 2),
-        "rest_candidate_vs_plain": round(calls["candidate"] / calls["plain"], 3),
         "rest_trigger_ms": None if calls["trigger_ms"] is None else round(calls["trigger_ms"], 3),
         "bulk_rows": BULK_ROWS,
         "bulk_rounds": BULK_ROUNDS,
@@ -714,15 +614,12 @@ def main() -> None:
     print(f"  plain            {figures['bulk_update_plain_s']:7.3f} s")
     print(f"  statement-level  {figures['bulk_update_statement_s']:7.3f} s  bulk_update_audited_vs_plain "
           f"{figures['bulk_update_audited_vs_plain']}")
-    print(f"  candidate        {figures['bulk_update_candidate_s']:7.3f} s  bulk_update_candidate_vs_plain "
-          f"{figures['bulk_update_candidate_vs_plain']}  (bench.audit_update_candidate: EXECUTE, key join, jit off)")
-    print("plan cache (each on a new connection; the audit_update trigger's first call fixes its plan's sizes):")
-    for label in ("statement", "candidate"):
-        print(f"  {label:<9} update of {PLAN_ROWS} rows as the first call "
-              f"{cache[f'{label}_update_{PLAN_ROWS}_first_s']:7.3f} s, after one single-row update "
-              f"{cache[f'{label}_update_{PLAN_ROWS}_after_single_s']:7.3f} s")
-        print(f"  {label:<9} single-row update after a single-row one {cache[f'{label}_single_first_ms']:7.2f} ms, "
-              f"after a {JIT_ROWS}-row one {cache[f'{label}_single_after_bulk_ms']:7.2f} ms")
+    print("plan cache (each on a new connection; a cached plan would keep its first call's sizes):")
+    print(f"  update of {PLAN_ROWS} rows as the first call "
+          f"{cache[f'statement_update_{PLAN_ROWS}_first_s']:7.3f} s, after one single-row update "
+          f"{cache[f'statement_update_{PLAN_ROWS}_after_single_s']:7.3f} s")
+    print(f"  single-row update after a single-row one {cache['statement_single_first_ms']:7.2f} ms, "
+          f"after a {JIT_ROWS}-row one {cache['statement_single_after_bulk_ms']:7.2f} ms")
     print(f"  => stale_plan_slowdown {figures['stale_plan_slowdown']}")
     print(f"breakdown (fastest of {BREAKDOWN_ROUNDS}; the trigger's insert into audit_logs on its own, "
           "then cumulative changes; index lines: what one index adds to the bare copy):")
@@ -740,8 +637,6 @@ def main() -> None:
     print(f"  plain copy       {figures['rest_plain_ms']:7.2f} ms")
     print(f"  projects         {figures['rest_audited_ms']:7.2f} ms  rest_audited_vs_plain "
           f"{figures['rest_audited_vs_plain']}  (target <= 1.15)")
-    print(f"  candidate        {figures['rest_candidate_ms']:7.2f} ms  rest_candidate_vs_plain "
-          f"{figures['rest_candidate_vs_plain']}  (bench.audit_insert_candidate: client and actor in the insert's plan)")
     print(f"  private.audit_insert's own time per POST (pg_stat_user_functions): {figures['rest_trigger_ms']} ms")
     print(f"  audited POSTs logged with actor, organization and user agent: all; with an ip: {calls['logged_with_ip']}")
     print(f"total {figures['total_s']} s")

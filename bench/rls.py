@@ -10,7 +10,9 @@ projects, about ten members). Then, through the gateway and PostgREST, with real
 JWTs and one keep-alive `httpx.Client` per caller, in interleaved rounds (median):
 
 - member:  `GET /rest/v1/projects?select=id,name` with the member's token; RLS
-  (the project's `projects_select` policy) picks the rows;
+  (the project's `projects_select` policy,
+  `organization_id = any (array(select private.my_org_ids()))`: the helper's result
+  as an array, an InitPlan parameter an index condition can use) picks the rows;
 - service: the same rows as service_role, which bypasses RLS, with an explicit
   `organization_id=eq.<org>` filter;
 - `rls_vs_filter` = member / service (target <= 1.25);
@@ -19,7 +21,9 @@ JWTs and one keep-alive `httpx.Client` per caller, in interleaved rounds (median
 
 EXPLAIN (ANALYZE) of the member's query, run as the member the way PostgREST runs
 it (`supakit.db.act_as`: role and `request.jwt.claims` set per transaction), says
-whether projects is read through one of its indexes (`index_scan`).
+whether projects is read through one of its indexes (`index_scan`). (The earlier
+policy, `organization_id in (select private.my_org_ids())`, was planned as a hashed
+SubPlan filter over every project: `rls_vs_filter` was about 41.)
 
 The naive variant: `projects_select` replaced, in the same database, by the
 membership check people write first, a correlated subquery on the membership
@@ -31,20 +35,13 @@ table calling `auth.uid()` bare:
 
 It reads organization_members as the caller, so that table's own RLS policy
 applies to the subquery, as it would in an app. (A non-set-returning helper
-called per row, `private.is_member(organization_id)`, was the other candidate;
-the subquery is what tutorials and first drafts contain, and needs no helper.)
+called per row, `private.is_member(organization_id)`, was the other first draft
+considered; the subquery is what tutorials and first drafts contain, and needs no helper.)
 `naive_vs_ours` = naive / member: how many times faster the project's policy is.
 
-The candidate variant: `organization_id = any (array(select private.my_org_ids()))`,
-the same helper with its result as an array (an InitPlan parameter, which an index
-condition can use), measured against service_role like the member
-(`candidate_vs_filter`). It is not the project's policy; it is here so that a
-policy change can be judged by figures from the same run.
-
 Order: ours (member, service and member + filter interleaved), then the naive
-policy, then the candidate (interleaved with service again), each swapped in with
-`alter policy` (PostgREST caches no policy; the warm-up requests follow the swap),
-and the project's policy put back at the end.
+policy, swapped in with `alter policy` (PostgREST caches no policy; the warm-up
+requests follow the swap), and the project's policy put back at the end.
 
 Everything runs on a throwaway cluster (`start_local`) torn down at the end.
 Run: python bench/rls.py   (last line: one JSON object)
@@ -89,7 +86,6 @@ NAIVE_POLICY = (
     "exists (select 1 from public.organization_members m"
     " where m.organization_id = projects.organization_id and m.user_id = auth.uid())"
 )
-CANDIDATE_POLICY = "organization_id = any (array(select private.my_org_ids()))"
 
 # Deterministic ids (md5 of a label), so every run seeds the same data.
 SEED = f"""
@@ -292,12 +288,6 @@ def main() -> None:
         naive_medians, naive_rows = measure({"naive": member_call}, NAIVE_ROUNDS)
         assert rows_key(naive_rows["naive"]) == rows_key(rows["member"]), "the naive policy must give the same rows"
         naive_plan = explain(server, claims)
-
-        # The candidate policy, against the explicit filter again.
-        set_policy(server, CANDIDATE_POLICY)
-        candidate_medians, candidate_rows = measure({"candidate": member_call, "service": service_call}, ROUNDS)
-        assert rows_key(candidate_rows["candidate"]) == rows_key(rows["member"]), "the candidate must give the same rows"
-        candidate_plan = explain(server, claims)
         set_policy(server, ours)
     finally:
         for http in clients:
@@ -319,12 +309,6 @@ def main() -> None:
         naive_ms=round(naive_medians["naive"], 2),
         naive_db_ms=round(naive_plan["db_ms"], 2),
         naive_vs_ours=round(naive_medians["naive"] / member_ms, 2),
-        candidate_ms=round(candidate_medians["candidate"], 2),
-        candidate_service_ms=round(candidate_medians["service"], 2),
-        candidate_vs_filter=round(candidate_medians["candidate"] / candidate_medians["service"], 2),
-        candidate_index_scan=candidate_plan["index_scan"],
-        candidate_db_ms=round(candidate_plan["db_ms"], 2),
-        naive_vs_candidate=round(naive_medians["naive"] / candidate_medians["candidate"], 1),
         rounds=ROUNDS,
         naive_rounds=NAIVE_ROUNDS,
     )
@@ -341,11 +325,6 @@ def main() -> None:
     print(f"naive policy      {figures['naive_ms']:8.2f} ms  (median of {NAIVE_ROUNDS}; in the database "
           f"{figures['naive_db_ms']} ms)  naive_vs_ours {figures['naive_vs_ours']}")
     print(f"  plan: {'; '.join(naive_plan['scans'])}")
-    print(f"candidate policy  {figures['candidate_ms']:8.2f} ms  (service {figures['candidate_service_ms']} ms; in the "
-          f"database {figures['candidate_db_ms']} ms)  candidate_vs_filter {figures['candidate_vs_filter']}  "
-          f"naive_vs_candidate {figures['naive_vs_candidate']}")
-    print(f"  plan: {'; '.join(candidate_plan['scans'])}  index_scan: {str(figures['candidate_index_scan']).lower()}")
-    print(f"  candidate: using ({CANDIDATE_POLICY})")
     print(json.dumps(figures))
 
 
