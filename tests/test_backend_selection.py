@@ -46,3 +46,17 @@ def test_url_backend_without_url_names_the_variable(tmp_path):
     assert result.returncode != 0
     assert "SUPAKIT_TEST_DATABASE_URL" in output
     assert "Traceback" not in output
+
+
+def test_no_docker_and_no_binaries_is_one_clear_error(tmp_path):
+    result = _run_pytest(
+        tmp_path,
+        SUPAKIT_TEST_BACKEND="auto",
+        DOCKER_HOST=f"unix://{tmp_path}/no-docker.sock",
+        SUPAKIT_PG_BIN=str(tmp_path / "no-postgres"),
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "no Postgres backend: no Docker engine answers" in output
+    assert "SUPAKIT_PG_BIN=" in output and "no-postgres has no initdb and pg_ctl" in output
+    assert "Traceback" not in output

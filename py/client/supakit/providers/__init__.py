@@ -38,19 +38,23 @@ def start_server(backend: str | None = None, image: str | None = None) -> Postgr
     return _start_auto(image)
 
 
-def _start_auto(image: str) -> PostgresServer:
-    from .container import docker_available, start_container
-    from .local import find_bindir, start_local
+def choose_auto() -> str:
+    """`container` when a Docker engine answers, else `local` if its binaries exist."""
+    from .container import docker_available
+    from .local import find_bindir
 
     if docker_available():
-        return start_container(image)
+        return "container"
     try:
         find_bindir()
-    except BinaryNotFound:
+    except BinaryNotFound as exc:
         raise BackendUnavailable(
             "no Postgres backend: no Docker engine answers (install and start Docker, "
             "e.g. apt-get install docker.io && dockerd &) and no local PostgreSQL binaries "
-            "(apt-get install postgresql-15, or set SUPAKIT_PG_BIN); or set "
-            "SUPAKIT_TEST_BACKEND=url with SUPAKIT_TEST_DATABASE_URL"
+            f"({exc}); or set SUPAKIT_TEST_BACKEND=url with SUPAKIT_TEST_DATABASE_URL"
         ) from None
-    return start_local()
+    return "local"
+
+
+def _start_auto(image: str) -> PostgresServer:
+    return start_server(choose_auto(), image)

@@ -29,20 +29,28 @@ TEST_SETTINGS = {
 
 
 def find_bindir() -> Path:
-    """`SUPAKIT_PG_BIN`, else the newest Debian install, else `initdb` on PATH."""
+    """`SUPAKIT_PG_BIN` (exactly: a wrong one is an error, not a fallback), else the
+    newest Debian install, else `initdb` on PATH."""
     explicit = os.environ.get("SUPAKIT_PG_BIN")
-    candidates = [explicit] if explicit else []
-    candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_version_key, reverse=True)
+    if explicit:
+        if _has_server_binaries(Path(explicit)):
+            return Path(explicit)
+        raise BinaryNotFound(f"SUPAKIT_PG_BIN={explicit} has no initdb and pg_ctl")
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_version_key, reverse=True)
     on_path = shutil.which("initdb")
     if on_path:
         candidates.append(str(Path(os.path.realpath(on_path)).parent))
     for candidate in candidates:
-        if candidate and (Path(candidate) / "initdb").exists() and (Path(candidate) / "pg_ctl").exists():
+        if _has_server_binaries(Path(candidate)):
             return Path(candidate)
     raise BinaryNotFound(
         "PostgreSQL server binaries not found (initdb, pg_ctl): install them "
         "(apt-get install postgresql-15) or set SUPAKIT_PG_BIN"
     )
+
+
+def _has_server_binaries(directory: Path) -> bool:
+    return (directory / "initdb").exists() and (directory / "pg_ctl").exists()
 
 
 def _version_key(path: str) -> float:

@@ -19,7 +19,7 @@ import pytest
 
 from ..errors import SupakitError
 from ..project import Project, find_project
-from ..providers import BACKENDS, DEFAULT_IMAGE, start_server
+from ..providers import BACKENDS, DEFAULT_IMAGE, choose_auto, start_server
 from ..providers.base import PostgresServer
 from . import databases
 from .actors import Actor, ActorFactory
@@ -52,9 +52,10 @@ def resolve_backend(config: pytest.Config) -> str:
             f"supakit: unknown backend {chosen!r}: SUPAKIT_TEST_BACKEND must be one of {', '.join(BACKENDS)}"
         )
     if chosen == "auto":
-        from ..providers.container import docker_available
-
-        chosen = "container" if docker_available() else "local"
+        try:
+            chosen = choose_auto()
+        except SupakitError as exc:
+            raise pytest.UsageError(f"supakit: {exc}") from None
     return chosen
 
 
