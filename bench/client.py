@@ -25,9 +25,7 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
-import statistics
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,6 +33,7 @@ from typing import Any
 import psycopg
 from postgrest import SyncPostgrestClient
 
+import common
 from supakit import Client, Pool, tokens
 from supakit.project import find_project
 from supakit.testing import databases
@@ -47,20 +46,9 @@ WARMUP = 30
 ROUNDS = 400
 
 
-def measure(calls: dict[str, Callable[[], Any]], rounds: int = ROUNDS) -> tuple[dict[str, float], dict[str, Any]]:
-    """Warm each call up, then `rounds` interleaved rounds: medians in ms, and each call's last result."""
-    results = {}
-    for name, call in calls.items():
-        for _ in range(WARMUP):
-            results[name] = call()
-    times: dict[str, list[float]] = {name: [] for name in calls}
-    names = list(calls)
-    for round_ in range(rounds):
-        for name in names[round_ % len(names):] + names[:round_ % len(names)]:
-            started = time.perf_counter()
-            calls[name]()
-            times[name].append(time.perf_counter() - started)
-    return {name: statistics.median(t) * 1000 for name, t in times.items()}, results
+def measure(calls: dict[str, Callable[[], Any]]) -> tuple[dict[str, float], dict[str, Any]]:
+    """Whole calls timed (the client's work is what is measured), interleaved."""
+    return common.interleaved({name: common.timed(call) for name, call in calls.items()}, ROUNDS, WARMUP)
 
 
 def main() -> None:

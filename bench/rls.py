@@ -52,13 +52,13 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
-import statistics
 import tempfile
-import time
+from functools import partial
 from pathlib import Path
 
 import httpx
 
+import common
 from supakit import tokens
 from supakit.db import act_as
 from supakit.project import find_project
@@ -124,17 +124,6 @@ select (select count(*) from public.organizations),
 
 # What PostgREST's read of `select=id,name` scans; its json_agg wrapper is on top.
 MEMBER_QUERY = 'select "projects"."id", "projects"."name" from "public"."projects"'
-
-
-def seed(server) -> float:
-    started = time.perf_counter()
-    with server.connect(DBNAME, autocommit=True) as conn:
-        for statement in SEED.split(";\n"):
-            if statement.strip():
-                conn.execute(statement)
-        conn.execute("vacuum (analyze) auth.users, public.profiles, public.organizations, "
-                     "public.organization_members, public.projects")
-    return time.perf_counter() - started
 
 
 def the_member(server) -> tuple[str, str, int, int]:
@@ -212,34 +201,8 @@ def client(rest: RestEndpoint, apikey: str, token: str) -> httpx.Client:
     )
 
 
-def fetch(http: httpx.Client, path: str) -> tuple[float, list]:
-    started = time.perf_counter()
-    response = http.get(path)
-    elapsed = time.perf_counter() - started
-    response.raise_for_status()
-    return elapsed, response.json()
-
-
 def rows_key(rows: list) -> list:
     return sorted(row["id"] for row in rows)
-
-
-def measure(callers: dict[str, tuple[httpx.Client, str]], rounds: int) -> tuple[dict[str, float], dict[str, list]]:
-    """Warm up each caller, then `rounds` interleaved rounds: medians in ms, and the rows.
-
-    Each round starts with the next caller in turn, so none always goes first.
-    """
-    rows: dict[str, list] = {}
-    for name, (http, path) in callers.items():
-        for _ in range(WARMUP):
-            _, rows[name] = fetch(http, path)
-    times: dict[str, list[float]] = {name: [] for name in callers}
-    names = list(callers)
-    for round_ in range(rounds):
-        for name in names[round_ % len(names):] + names[:round_ % len(names)]:
-            http, path = callers[name]
-            times[name].append(fetch(http, path)[0])
-    return {name: statistics.median(t) * 1000 for name, t in times.items()}, rows
 
 
 def main() -> None:
@@ -255,7 +218,7 @@ def main() -> None:
         databases.create_migrated(server, DBNAME, project, authenticator_password)
         ours = current_policy(server)
 
-        figures["seed_s"] = round(seed(server), 1)
+        figures["seed_s"] = round(common.seed(server, DBNAME, SEED), 1)
         with server.connect(DBNAME) as conn:
             counts = conn.execute(COUNTS).fetchone()
         figures.update(zip(("organizations", "users", "profiles", "memberships", "projects"), counts))
@@ -270,13 +233,13 @@ def main() -> None:
         member = client(rest, rest.anon_key, tokens.sign(claims, jwt_secret))
         service = client(rest, rest.service_key, rest.service_key)
         clients += [member, service]
-        member_call = (member, "/projects?select=id,name")
-        service_call = (service, f"/projects?select=id,name&organization_id=eq.{org}")
-        member_filtered_call = (member, f"/projects?select=id,name&organization_id=eq.{org}")
+        member_call = partial(common.fetch, member, "/projects?select=id,name")
+        service_call = partial(common.fetch, service, f"/projects?select=id,name&organization_id=eq.{org}")
+        member_filtered_call = partial(common.fetch, member, f"/projects?select=id,name&organization_id=eq.{org}")
 
         # Ours against the explicit filter.
-        medians, rows = measure(
-            {"member": member_call, "service": service_call, "member_filtered": member_filtered_call}, ROUNDS
+        medians, rows = common.interleaved(
+            {"member": member_call, "service": service_call, "member_filtered": member_filtered_call}, ROUNDS, WARMUP
         )
         assert len(rows["member"]) == org_projects, f"the member got {len(rows['member'])} rows, not {org_projects}"
         assert rows_key(rows["member"]) == rows_key(rows["service"]) == rows_key(rows["member_filtered"]), \
@@ -285,7 +248,7 @@ def main() -> None:
 
         # The naive policy.
         set_policy(server, NAIVE_POLICY)
-        naive_medians, naive_rows = measure({"naive": member_call}, NAIVE_ROUNDS)
+        naive_medians, naive_rows = common.interleaved({"naive": member_call}, NAIVE_ROUNDS, WARMUP)
         assert rows_key(naive_rows["naive"]) == rows_key(rows["member"]), "the naive policy must give the same rows"
         naive_plan = explain(server, claims)
         set_policy(server, ours)

@@ -42,13 +42,14 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
-import statistics
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import httpx
 
+import common
 from supakit import tokens
 from supakit.db import act_as
 from supakit.project import find_project
@@ -128,17 +129,6 @@ select (select count(*) from public.projects),
 QUERY = 'select "active_projects"."id", "active_projects"."name" from "public"."active_projects"'
 
 
-def seed(server) -> float:
-    started = time.perf_counter()
-    with server.connect(DBNAME, autocommit=True) as conn:
-        for statement in SEED.split(";\n"):
-            if statement.strip():
-                conn.execute(statement)
-        conn.execute("vacuum (analyze) auth.users, public.profiles, public.organizations, "
-                     "public.organization_members, public.projects")
-    return time.perf_counter() - started
-
-
 def explain(server, claims: dict, query: str, repeat: int = 3) -> dict:
     """`query` EXPLAIN ANALYZE'd as the member (the fastest of `repeat`): how projects is read."""
     with server.connect(DBNAME, autocommit=True) as conn:
@@ -172,30 +162,6 @@ def client(rest: RestEndpoint, token: str) -> httpx.Client:
     )
 
 
-def fetch(http: httpx.Client, path: str) -> tuple[float, list]:
-    started = time.perf_counter()
-    response = http.get(path)
-    elapsed = time.perf_counter() - started
-    response.raise_for_status()
-    return elapsed, response.json()
-
-
-def measure(callers: dict[str, tuple[httpx.Client, str]], rounds: int) -> tuple[dict[str, float], dict[str, int]]:
-    """Warm up, then `rounds` interleaved rounds (each starting with the next caller): medians in ms, row counts."""
-    rows: dict[str, int] = {}
-    for name, (http, path) in callers.items():
-        for _ in range(WARMUP):
-            rows[name] = len(fetch(http, path)[1])
-    times: dict[str, list[float]] = {name: [] for name in callers}
-    names = list(callers)
-    for round_ in range(rounds):
-        k = round_ % len(names)
-        for name in names[k:] + names[:k]:
-            http, path = callers[name]
-            times[name].append(fetch(http, path)[0])
-    return {name: statistics.median(t) * 1000 for name, t in times.items()}, rows
-
-
 def main() -> None:
     project = find_project()
     jwt_secret = secrets.token_urlsafe(32)
@@ -209,7 +175,7 @@ def main() -> None:
     try:
         databases.create_migrated(server, DBNAME, project, authenticator_password)
 
-        figures["seed_s"] = round(seed(server), 1)
+        figures["seed_s"] = round(common.seed(server, DBNAME, SEED), 1)
         with server.connect(DBNAME) as conn:
             (total, trashed, e_active, e_trashed, t_active, t_trashed,
              empty_org, trash_org, empty_member, trash_member) = conn.execute(COUNTS).fetchone()
@@ -230,11 +196,12 @@ def main() -> None:
         orgs = {"empty": empty_org, "trash": trash_org}
         callers = {}
         for name in ("empty", "trash"):
-            callers[f"{name}_filtered"] = (http[name], f"/active_projects?select=id,name&organization_id=eq.{orgs[name]}")
-            callers[f"{name}_rls"] = (http[name], "/active_projects?select=id,name")
+            callers[f"{name}_filtered"] = partial(
+                common.fetch, http[name], f"/active_projects?select=id,name&organization_id=eq.{orgs[name]}")
+            callers[f"{name}_rls"] = partial(common.fetch, http[name], "/active_projects?select=id,name")
 
-        medians, rows = measure(callers, ROUNDS)
-        assert all(n == ACTIVE for n in rows.values()), rows
+        medians, rows = common.interleaved(callers, ROUNDS, WARMUP)
+        assert all(len(r) == ACTIVE for r in rows.values()), {k: len(r) for k, r in rows.items()}
 
         filtered_query = f"{QUERY} where \"active_projects\".\"organization_id\" = '{trash_org}'"
         plans = {
@@ -248,8 +215,8 @@ def main() -> None:
         with server.connect(DBNAME, autocommit=True) as conn:
             conn.execute(f"drop index public.{LIVE_INDEX}")
         without = {name: callers[name] for name in ("empty_filtered", "trash_filtered")}
-        without_medians, without_rows = measure(without, ROUNDS)
-        assert all(n == ACTIVE for n in without_rows.values()), without_rows
+        without_medians, without_rows = common.interleaved(without, ROUNDS, WARMUP)
+        assert all(len(r) == ACTIVE for r in without_rows.values()), {k: len(r) for k, r in without_rows.items()}
         without_plan = explain(server, claims["trash"], filtered_query)
     finally:
         for c in clients:
