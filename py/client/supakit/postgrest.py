@@ -69,7 +69,10 @@ class PostgrestConfig:
     admin_port: int
     schemas: str = "public"
     anon_role: str = "anon"
+    # Chosen from bench/load.py's figures (docs/operating.md): connections PostgREST keeps,
+    # and seconds a request waits for one before PostgREST answers 504.
     pool: int = 10
+    pool_acquisition_timeout: int = 10
 
     def render(self) -> str:
         values = {
@@ -78,6 +81,7 @@ class PostgrestConfig:
             "db-anon-role": self.anon_role,
             "db-extra-search-path": "public, extensions",
             "db-pool": self.pool,
+            "db-pool-acquisition-timeout": self.pool_acquisition_timeout,
             "db-channel-enabled": True,
             "jwt-secret": self.jwt_secret,
             "server-host": "127.0.0.1",
