@@ -3,7 +3,8 @@
 Starts `supakit up` on free ports in a temporary copy of this project (stopped and
 removed at the end), seeds ORGS organizations with USERS_PER_ORG real users each
 (real tokens signed with the stack's secret), and drives the API through the nginx
-gateway from one asyncio process (httpx), with a mix per request:
+gateway from one asyncio process (a keep-alive HTTP/1.1 client on asyncio streams,
+bench/rawhttp.py: httpx costs ~5 times its CPU per request), with a mix per request:
 
 - 70% list the organization's active projects (`GET /active_projects?...`),
 - 25% writes: create (10%), rename (8%), soft-delete (7%) a project (`POST`,
@@ -54,7 +55,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,6 +64,8 @@ from supakit import gateway, postgrest, tokens  # noqa: E402
 from supakit.project import Project  # noqa: E402
 from supakit.providers.base import free_port  # noqa: E402
 from supakit.stack import Stack  # noqa: E402
+
+from rawhttp import RawHttp, Response  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 ORGS = 20
 USERS_PER_ORG = 3
@@ -105,10 +107,11 @@ class Tally:
 class Load:
     """Sends the mix for users through one gateway (the real stack, or the bare one)."""
 
-    def __init__(self, http: dict[str, httpx.AsyncClient], base: str, anon_key: str, bare: bool, budget: list[int]):
-        # One keep-alive connection per user (a user has one request in flight at a time): httpx's
-        # shared pool costs the generator more CPU per request as connections grow.
+    def __init__(self, http: dict[str, RawHttp], base: str, anon_key: str, bare: bool, budget: list[int],
+                 unexpected: list[str]):
+        # One keep-alive connection per user and gateway (a user has one request in flight at a time).
         self.sessions, self.base, self.anon_key, self.bare, self.budget = http, base, anon_key, bare, budget
+        self.unexpected = unexpected
         self.acknowledged: Counter = Counter()  # (entity_id, action) -> writes the client saw succeed
         self._headers: dict[str, dict[str, str]] = {}
 
@@ -139,7 +142,7 @@ class Load:
         start = time.perf_counter() if started is None else started
         try:
             expected, ack = await self.send(kind, user, rng)
-        except httpx.TransportError as exc:
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError, ValueError) as exc:
             tally.connection_errors += 1
             tally.unexpected.append(f"{kind}: {type(exc).__name__}")
             return
@@ -153,12 +156,12 @@ class Load:
         """Sends one request, keeps the user's view of their projects; (status, acknowledged write)."""
         h, rest, http = self.headers(user), self.base, self.sessions[user.id]
         if kind == "list":
-            r = await http.get(f"{rest}/active_projects?organization_id=eq.{user.org_id}"
-                               "&order=created_at.asc,id.asc&limit=50", headers=h)
+            r = await http.request("GET", f"{rest}/active_projects?organization_id=eq.{user.org_id}"
+                                   "&order=created_at.asc,id.asc&limit=50", h)
             return self.check(r, 200, kind), None
         if kind == "create":
-            r = await http.post(f"{rest}/projects", headers=h | {"Prefer": "return=representation"},
-                                     json={"organization_id": user.org_id, "name": f"load {rng.random():.6f}"})
+            r = await http.request("POST", f"{rest}/projects", h | {"Prefer": "return=representation"},
+                                   {"organization_id": user.org_id, "name": f"load {rng.random():.6f}"})
             if self.check(r, 201, kind) != 201:
                 return r.status_code, None
             pid = r.json()[0]["id"]
@@ -166,31 +169,31 @@ class Load:
             return 201, (pid, "create")
         if kind == "rename":
             pid = rng.choice(user.active)
-            r = await http.patch(f"{rest}/projects?id=eq.{pid}", headers=h,
-                                      json={"name": f"renamed {rng.random():.6f}"})
+            r = await http.request("PATCH", f"{rest}/projects?id=eq.{pid}", h, {"name": f"renamed {rng.random():.6f}"})
             return self.check(r, 204, kind), (pid, "update") if r.status_code == 204 else None
         if kind == "delete":
             pid = user.active.pop(rng.randrange(len(user.active)))
             if self.bare:  # what the soft-delete trigger does, done by the client (no triggers here)
-                r = await http.patch(f"{rest}/projects?id=eq.{pid}", headers=h,
-                                          json={"deleted_at": "now", "deleted_by": user.id})
+                r = await http.request("PATCH", f"{rest}/projects?id=eq.{pid}", h,
+                                       {"deleted_at": "now", "deleted_by": user.id})
             else:
-                r = await http.delete(f"{rest}/projects", headers=h, params={"id": f"eq.{pid}"})
+                r = await http.request("DELETE", f"{rest}/projects?id=eq.{pid}", h)
             ok = self.check(r, 204, kind) == 204
             (user.trashed if ok else user.active).append(pid)
             return r.status_code, (pid, "soft_delete") if ok else None
         if kind == "my_orgs":
-            r = await http.post(f"{rest}/rpc/my_organizations", headers=h, json={})
+            r = await http.request("POST", f"{rest}/rpc/my_organizations", h, {})
             return self.check(r, 200, kind), None
         pid = user.trashed.pop(rng.randrange(len(user.trashed)))
-        r = await http.post(f"{rest}/rpc/restore_project", headers=h, json={"project_id": pid})
+        r = await http.request("POST", f"{rest}/rpc/restore_project", h, {"project_id": pid})
         ok = self.check(r, 200, kind) == 200
         (user.active if ok else user.trashed).append(pid)
         return r.status_code, (pid, "restore") if ok else None
 
-    @staticmethod
-    def check(r: httpx.Response, want: int, kind: str) -> int:
-        """The status; an unexpected one is listed by the response hook and counted by the caller."""
+    def check(self, r: Response, want: int, kind: str) -> int:
+        """The status; an unexpected one is kept (a few) for the report."""
+        if r.status_code != want and len(self.unexpected) < 20:
+            self.unexpected.append(f"{kind}: {r.status_code} {r.text[:160]}")
         return r.status_code
 
 
@@ -280,6 +283,7 @@ def bare_role(db_url: str, password: str) -> None:
             f"grant usage on schema public to {BARE_ROLE}",
             f"grant select, insert, update, delete on all tables in schema public to {BARE_ROLE}",
             f"grant execute on all functions in schema public to {BARE_ROLE}",
+            f"grant usage on schema auth to {BARE_ROLE}",  # auth.uid() in my_organizations
             f"create role {BARE_LOGIN} login noinherit password '{password}'",
             f"grant {BARE_ROLE}, anon to {BARE_LOGIN}",  # anon: the gateway's readiness probe uses the anon key
             f"alter role {BARE_LOGIN} set session_replication_role = replica",
@@ -293,7 +297,7 @@ def _role(conn: psycopg.Connection, name: str) -> bool:
 
 @dataclass
 class Bare:
-    api_url: str
+    api_port: int
     processes: list
 
 
@@ -309,7 +313,7 @@ def start_bare(stack: Stack, workdir: Path, pool: int) -> Bare:
     endpoint = stack.endpoint()
     nginx = gateway.start_gateway(gateway.GatewayConfig(api, port, endpoint.anon_key, endpoint.service_key),
                                   workdir / "bare-gateway")
-    return Bare(f"http://127.0.0.1:{api}/rest/v1", [rest, nginx])
+    return Bare(api, [rest, nginx])
 
 
 def stack_pids(stack: Stack) -> list[int]:
@@ -384,20 +388,13 @@ def merge(a: Tally, b: Tally) -> Tally:
 async def run(args: argparse.Namespace, stack: Stack, bare: Bare, users: list[User], bare_users: list[User]) -> dict:
     scale = args.seconds_scale
     budget = [MAX_REQUESTS]
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     endpoint = stack.endpoint()
     unexpected_responses: list[str] = []
-
-    async def on_response(r: httpx.Response) -> None:
-        await r.aread()
-        if r.status_code >= 400 and r.status_code not in (401,):
-            unexpected_responses.append(f"{r.request.method} {r.request.url.path}: {r.status_code} {r.text[:160]}")
-
-    sessions = {u.id: httpx.AsyncClient(limits=limits, timeout=30.0, event_hooks={"response": [on_response]})
-                for u in users + bare_users}
+    sessions = {u.id: RawHttp("127.0.0.1", stack.state.api_port) for u in users}
+    sessions |= {u.id: RawHttp("127.0.0.1", bare.api_port) for u in bare_users}
     try:
-        real = Load(sessions, endpoint.rest_url, endpoint.anon_key, False, budget)
-        base = Load(sessions, bare.api_url, endpoint.anon_key, True, budget)
+        real = Load(sessions, "/rest/v1", endpoint.anon_key, False, budget, unexpected_responses)
+        base = Load(sessions, "/rest/v1", endpoint.anon_key, True, budget, unexpected_responses)
         with psycopg.connect(stack.db_url, autocommit=True) as conn:
             since = conn.execute("select now()::text").fetchone()[0]
 
