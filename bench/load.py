@@ -63,7 +63,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "py" / "client"))
 
 from supakit import gateway, postgrest, tokens  # noqa: E402
-from supakit.project import Project  # noqa: E402
+from supakit.project import load_project  # noqa: E402
 from supakit.providers.base import free_port  # noqa: E402
 from supakit.stack import Stack  # noqa: E402
 
@@ -486,7 +486,7 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="supakit-bench-load-"))
     os.chmod(root, 0o755)  # the postgres OS user must reach the data directory
     shutil.copytree(ROOT / "sql", root / "sql")
-    stack = Stack(Project(root))
+    stack = Stack(load_project(root))
     stack.postgrest_overrides = {"pool": args.db_pool, "pool_acquisition_timeout": args.acquisition_timeout}
     bare: Bare | None = None
     try:

@@ -22,10 +22,10 @@ import psycopg
 import pytest
 
 from supakit.migrate import MigrationError, migrate
-from supakit.project import Project
+from supakit.project import load_project
 from supakit.providers.base import free_port
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.backend_independent]  # the stack runs its own Postgres
 
 ROOT = Path(__file__).resolve().parents[1]
 SLEEPY = """-- A migration of several statements that takes its time: killed in the middle.
@@ -60,10 +60,9 @@ class Cli:
         return json.loads(self.run("status", "--json").stdout)["stack"]["info"]
 
     def pids(self) -> dict[str, int]:
-        from supakit.project import Project
         from supakit.stack import Stack
 
-        return dict(Stack(Project(self.root)).state.pids)
+        return dict(Stack(load_project(self.root)).state.pids)
 
 
 @pytest.fixture(scope="module")
@@ -186,13 +185,13 @@ def test_migration_and_its_record_are_one_transaction(stack, tmp_path):
         """)
     try:
         with pytest.raises(MigrationError, match="refusing the record of 9003_atomic_probe"):
-            migrate(db_url, Project(stack.root))
+            migrate(db_url, load_project(stack.root))
         assert not one(db_url, "select to_regclass('public.atomic_probe') is not null"), "the schema change was kept"
         assert one(db_url, "select count(*) from supakit_migrations._yoyo_migration where migration_id = '9003_atomic_probe'") == 0
     finally:
         with psycopg.connect(db_url, autocommit=True) as conn:
             conn.execute("drop trigger refuse_probe on supakit_migrations.checksums; drop function supakit_migrations.refuse_probe()")
-    assert migrate(db_url, Project(stack.root)).applied == ["9003_atomic_probe"]
+    assert migrate(db_url, load_project(stack.root)).applied == ["9003_atomic_probe"]
 
 
 def test_a_migration_failing_half_way_names_file_and_line(stack):

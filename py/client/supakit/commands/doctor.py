@@ -10,7 +10,7 @@ import typer
 from ..doctor import CHECKS, Level, diagnose
 from ..doctor.report import as_json, check_list, failing, human
 from ..lint.context import parse_schemas
-from .common import DATABASE_URL_HELP, database_url, project
+from .common import DATABASE_URL_HELP, database_url, optional_project, project
 from .lint import EXPOSED_HELP
 
 
@@ -22,7 +22,7 @@ def doctor(
     database_url_option: str = typer.Option(None, "--database-url", help=DATABASE_URL_HELP),
     json_output: bool = typer.Option(False, "--json"),
     fail_level: str = typer.Option("warn", "--fail-level", help="exit 1 on a finding at this level or above: error, warn or info"),
-    exposed_schemas: str = typer.Option("public", "--exposed-schemas", envvar="SUPAKIT_EXPOSED_SCHEMAS", help=EXPOSED_HELP),
+    exposed_schemas: str = typer.Option(None, "--exposed-schemas", envvar="SUPAKIT_EXPOSED_SCHEMAS", help=EXPOSED_HELP),
     list_checks: bool = typer.Option(False, "--list-checks", help="print every check id and exit"),
     only: list[str] = typer.Option(None, "--check", help="run only this check (repeatable); runs off-by-default checks too"),
 ) -> None:
@@ -38,6 +38,9 @@ def doctor(
     if unknown:
         raise typer.BadParameter(f"no check {', '.join(unknown)} (see --list-checks)", param_hint="--check")
     url = _url(database_url_option)
+    if exposed_schemas is None:
+        proj = optional_project()
+        exposed_schemas = ",".join(proj.settings.schemas) if proj is not None else "public"
     with psycopg.connect(url, autocommit=True) as conn:
         findings = diagnose(conn, sorted(parse_schemas(exposed_schemas)), only or None)
     typer.echo(as_json(findings) if json_output else human(findings))
