@@ -21,10 +21,10 @@ from pathlib import Path
 
 import psycopg
 
-from .backend import BookkeepingBackend
+from .backend import SCHEMA, BookkeepingBackend
 
 RECORD_SQL = (
-    "insert into supakit_migrations.checksums (kind, name, checksum) values ('versioned', :name, :checksum) "
+    f"insert into {SCHEMA}.checksums (kind, name, checksum) values ('versioned', :name, :checksum) "
     "on conflict (kind, name) do update set checksum = excluded.checksum, applied_at = now()"
 )
 
