@@ -71,7 +71,7 @@ class PostgrestConfig:
     anon_role: str = "anon"
     # Chosen from bench/load.py's figures (docs/operating.md): 10 connections served the most
     # requests per second on 2 cores (5 and 20 fewer); a request waits at most 5 s for one
-    # (the slowest answer at capacity took under 1 s), then PostgREST answers 504.
+    # (the slowest answer at capacity took 1.4 s), then PostgREST answers 504.
     pool: int = 10
     pool_acquisition_timeout: int = 5
 
