@@ -1,26 +1,53 @@
 -- The audit trail: every insert, update and delete of an audited table becomes a
--- row of public.audit_logs, whichever path wrote it (REST, an RPC, plain SQL).
+-- row of public.audit_logs, whichever path wrote it (REST, an RPC, plain SQL), in
+-- the transaction of the change.
 -- Statement-level triggers with transition tables: one insert into the log per
--- statement, not one per row (bench/audit.py measures both). The table's key and
--- organization columns are trigger arguments, so no row needs a catalog lookup.
--- Who: auth.uid() (null for the service role and for migrations). Where from:
--- PostgREST's request.headers (x-forwarded-for's first hop, else x-real-ip; the
--- user agent). An update that changes nothing but updated_at writes nothing.
+-- statement, not one per row, with the request context (actor, ip, user agent)
+-- computed once per statement in a materialized CTE. The table's key and
+-- organization columns are trigger arguments, so no row needs a catalog lookup,
+-- and the organization is taken from the row itself (no join): an entry keeps it
+-- after the organization is deleted.
+-- Who: auth.uid() (null for the service role and for migrations), stored as is (no
+-- foreign key: entries outlive the user). Where from: private.request_client().
+-- An update stores the changed columns only (and updated_at), old and new; an
+-- update that changes nothing but updated_at writes nothing.
 -- The functions are security definer (callers may not write the log themselves)
 -- with search_path pinned and only built-ins and schema-qualified names.
 
--- The caller's client, from the headers PostgREST puts in request.headers.
-create or replace function private.request_client(out ip_address text, out user_agent text)
-language sql
-stable
+-- An address as inet, or null when it is not one (never an error: a bad header
+-- must not block the write it describes).
+create or replace function private.parse_inet(address text)
+returns inet
+language plpgsql
+immutable
 set search_path = ''
 as $$
-  with h as (select nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb as headers)
-  select coalesce(
+begin
+  if address is null or pg_catalog.length(address) > 64 then
+    return null;
+  end if;
+  return address::pg_catalog.inet;
+exception when invalid_text_representation or invalid_parameter_value then
+  return null;
+end;
+$$;
+
+-- The caller's client, from the headers PostgREST puts in request.headers: the
+-- one place they are parsed. ip_address: x-forwarded-for's first hop, else
+-- x-real-ip, as inet (unparsable: null); user_agent: its first 512 characters.
+-- Set-returning SQL without settings, so that callers' queries inline it (their
+-- plan, cached, is reused: no per-call parse).
+drop function if exists private.request_client();
+create function private.request_client()
+returns table (ip_address inet, user_agent text)
+language sql
+stable
+as $$
+  select private.parse_inet(coalesce(
            nullif(pg_catalog.btrim(pg_catalog.split_part(h.headers ->> 'x-forwarded-for', ',', 1)), ''),
-           nullif(h.headers ->> 'x-real-ip', '')),
-         h.headers ->> 'user-agent'
-  from h
+           nullif(pg_catalog.btrim(h.headers ->> 'x-real-ip'), ''))),
+         pg_catalog.left(h.headers ->> 'user-agent', 512)
+  from (select nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb as headers) h
 $$;
 
 -- The acting user as a profile id (a user without a profile, or no user: null).
@@ -35,9 +62,9 @@ as $$
 $$;
 
 -- TG_ARGV[0]: key column; TG_ARGV[1]: organization column ('' when none).
--- The client and the actor are computed inside each insert's own plan, which
--- PL/pgSQL keeps across transactions (a function call in DECLARE would be parsed and
--- planned again in every request: bench/audit.py measured it per POST).
+-- The context CTE is materialized: evaluated once per statement, whatever the
+-- plan. The query's plan is cached by PL/pgSQL across transactions; it has no join
+-- whose choice depends on the first call's row count.
 create or replace function private.audit_insert()
 returns trigger
 language plpgsql
@@ -45,16 +72,15 @@ security definer
 set search_path = ''
 as $$
 begin
+  with context as materialized (
+    select auth.uid() as actor, c.ip_address, c.user_agent from private.request_client() c
+  )
   insert into public.audit_logs
     (organization_id, user_id, action, entity_type, entity_id, new_values, ip_address, user_agent)
-  select o.id, (select p.id from public.profiles p where p.id = auth.uid()), 'create', tg_table_name,
-         r.v ->> tg_argv[0], r.v,
-         coalesce(nullif(pg_catalog.btrim(pg_catalog.split_part(h.headers ->> 'x-forwarded-for', ',', 1)), ''),
-                  nullif(h.headers ->> 'x-real-ip', '')),
-         h.headers ->> 'user-agent'
-  from (select nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb as headers) h
-  cross join (select pg_catalog.to_jsonb(n) as v from new_rows n) r
-  left join public.organizations o on o.id = (r.v ->> nullif(tg_argv[1], ''))::uuid;
+  select (r.v ->> nullif(tg_argv[1], ''))::uuid, x.actor, 'create', tg_table_name,
+         r.v ->> tg_argv[0], r.v, x.ip_address, x.user_agent
+  from context x
+  cross join (select pg_catalog.to_jsonb(n) as v from new_rows n) r;
   return null;
 end;
 $$;
@@ -63,6 +89,8 @@ $$;
 -- that statement's row estimates for every later one (a single-row estimate turns a
 -- 1,000-row update's join quadratic). Old and new rows are joined on the key column
 -- itself; JIT is off (the join's estimate makes it compile for ~170 ms).
+-- old_values and new_values hold the changed columns (and updated_at when it
+-- moved); changed_keys lists them (without updated_at).
 create or replace function private.audit_update()
 returns trigger
 language plpgsql
@@ -72,35 +100,32 @@ set jit = off
 as $$
 begin
   execute pg_catalog.format($sql$
+    with context as materialized (
+      select auth.uid() as actor, c.ip_address, c.user_agent from private.request_client() c
+    )
     insert into public.audit_logs
       (organization_id, user_id, action, entity_type, entity_id, old_values, new_values, changed_keys,
        ip_address, user_agent)
-    select o.id, (select p.id from public.profiles p where p.id = auth.uid()),
+    select (j.nv ->> %3$L)::uuid, x.actor,
            case
-             when c.ov ->> 'deleted_at' is null and c.nv ->> 'deleted_at' is not null then 'soft_delete'
-             when c.ov ->> 'deleted_at' is not null and c.nv ->> 'deleted_at' is null then 'restore'
+             when j.ov ->> 'deleted_at' is null and j.nv ->> 'deleted_at' is not null then 'soft_delete'
+             when j.ov ->> 'deleted_at' is not null and j.nv ->> 'deleted_at' is null then 'restore'
              else 'update'
            end,
-           $1, c.nv ->> %1$L, c.ov, c.nv, c.changed,
-           coalesce(nullif(pg_catalog.btrim(pg_catalog.split_part(h.headers ->> 'x-forwarded-for', ',', 1)), ''),
-                    nullif(h.headers ->> 'x-real-ip', '')),
-           h.headers ->> 'user-agent'
-    from (
-      select j.ov, j.nv,
-             array(
-               select e.key from pg_catalog.jsonb_each(j.nv) e
-               where e.key <> 'updated_at' and e.value is distinct from j.ov -> e.key
-               order by e.key
-             ) as changed
-      from (
-        select pg_catalog.to_jsonb(o) as ov, pg_catalog.to_jsonb(n) as nv
-        from old_rows o join new_rows n on n.%2$I = o.%2$I
-      ) j
-      offset 0
-    ) c
-    cross join (select nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb as headers) h
-    left join public.organizations o on o.id = (c.nv ->> %3$L)::uuid
-    where c.changed <> '{}'
+           $1, j.nv ->> %1$L, d.old_values, d.new_values, d.changed, x.ip_address, x.user_agent
+    from context x
+    cross join (
+      select pg_catalog.to_jsonb(o) as ov, pg_catalog.to_jsonb(n) as nv
+      from old_rows o join new_rows n on n.%2$I = o.%2$I
+    ) j
+    cross join lateral (
+      select pg_catalog.array_agg(e.key order by e.key) filter (where e.key <> 'updated_at') as changed,
+             pg_catalog.jsonb_object_agg(e.key, j.ov -> e.key) as old_values,
+             pg_catalog.jsonb_object_agg(e.key, e.value) as new_values
+      from pg_catalog.jsonb_each(j.nv) e
+      where e.value is distinct from j.ov -> e.key
+    ) d
+    where d.changed is not null
   $sql$, tg_argv[0], tg_argv[0], nullif(tg_argv[1], ''))
   using tg_table_name;
   return null;
@@ -114,19 +139,17 @@ security definer
 set search_path = ''
 as $$
 begin
-  -- A deleted organization takes its rows with it: their entries keep no organization
-  -- (the left join finds none), as audit_logs.organization_id's `on delete set null` would.
+  -- Rows deleted with their organization keep its id: the history stays attributable.
+  with context as materialized (
+    select auth.uid() as actor, c.ip_address, c.user_agent from private.request_client() c
+  )
   insert into public.audit_logs
     (organization_id, user_id, action, entity_type, entity_id, old_values, ip_address, user_agent)
-  select o.id, (select p.id from public.profiles p where p.id = auth.uid()),
+  select (r.v ->> nullif(tg_argv[1], ''))::uuid, x.actor,
          case when r.v ->> 'deleted_at' is not null then 'purge' else 'delete' end,
-         tg_table_name, r.v ->> tg_argv[0], r.v,
-         coalesce(nullif(pg_catalog.btrim(pg_catalog.split_part(h.headers ->> 'x-forwarded-for', ',', 1)), ''),
-                  nullif(h.headers ->> 'x-real-ip', '')),
-         h.headers ->> 'user-agent'
-  from (select nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb as headers) h
-  cross join (select pg_catalog.to_jsonb(d) as v from old_rows d) r
-  left join public.organizations o on o.id = (r.v ->> nullif(tg_argv[1], ''))::uuid;
+         tg_table_name, r.v ->> tg_argv[0], r.v, x.ip_address, x.user_agent
+  from context x
+  cross join (select pg_catalog.to_jsonb(d) as v from old_rows d) r;
   return null;
 end;
 $$;
@@ -169,6 +192,7 @@ begin
 end;
 $$;
 
+revoke execute on function private.parse_inet(text) from public, anon, authenticated, service_role;
 revoke execute on function private.request_client() from public, anon, authenticated, service_role;
 revoke execute on function private.audit_actor() from public, anon, authenticated, service_role;
 revoke execute on function private.audit_insert() from public, anon, authenticated, service_role;
