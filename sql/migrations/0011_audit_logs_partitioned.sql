@@ -20,6 +20,7 @@ set local lock_timeout = '5s';
 -- them in batches, then drops it.
 
 alter table public.audit_logs set schema private;
+-- supakit-lint: ignore rename-table -- no client can reach it: it left the exposed schema just above
 alter table private.audit_logs rename to audit_logs_0009;
 alter index private.audit_logs_pkey rename to audit_logs_0009_pkey;
 alter index private.audit_logs_user_id_idx rename to audit_logs_0009_user_id_idx;
