@@ -9,9 +9,9 @@ table pays and the ratios isolate the audit:
 - bench.projects_plain: no audit;
 - bench.projects_audited: the shipped design, `private.enable_audit(...)`:
   statement-level triggers writing public.audit_logs (partitioned by month, no
-  foreign keys, three indexes; updates store the changed columns only);
-- bench.projects_full: the same, but updates store whole rows, old and new
-  (bench/sql/audit_full_update.sql, what the trigger did before);
+  foreign keys, two indexes; updates store whole rows, old and new);
+- bench.projects_diff: the same, but updates store the changed columns only, old
+  and new (bench/sql/audit_diff_update.sql; measured slower, not shipped);
 - bench.projects_staged: one row per statement with every affected row as a jsonb
   array, in an append-only bench.audit_batches to be expanded later
   (bench/sql/audit_staged.sql; insert and update);
@@ -106,7 +106,7 @@ ADMIN_ID = "6c6d2a33-0000-4000-8000-00000000be02"
 CLAIMS = {"sub": MEMBER_ID, "role": "authenticated"}
 HEADERS = {"user-agent": "supakit-bench-audit", "x-forwarded-for": "203.0.113.7"}
 
-COPIES = ("plain", "audited", "full", "staged", "legacy")
+COPIES = ("plain", "audited", "diff", "staged", "legacy")
 
 
 def copy_of_projects(table: str) -> str:
@@ -128,13 +128,13 @@ from generate_series(1, {BULK_ORGS}) o;
     + "".join(copy_of_projects(f"bench.projects_{name}") for name in COPIES)
     + (HERE / "sql" / "audit_legacy.sql").read_text()
     + (HERE / "sql" / "audit_staged.sql").read_text()
-    + (HERE / "sql" / "audit_full_update.sql").read_text()
+    + (HERE / "sql" / "audit_diff_update.sql").read_text()
     + f"""
 select private.enable_audit('bench.projects_audited', 'id', 'organization_id');
-select private.enable_audit('bench.projects_full', 'id', 'organization_id');
-create or replace trigger audit_update after update on bench.projects_full
+select private.enable_audit('bench.projects_diff', 'id', 'organization_id');
+create or replace trigger audit_update after update on bench.projects_diff
   referencing old table as old_rows new table as new_rows
-  for each statement execute function bench.full_audit_update('id', 'organization_id');
+  for each statement execute function bench.diff_audit_update('id', 'organization_id');
 select bench.enable_staged_audit('bench.projects_staged', 'id', 'organization_id');
 select bench.enable_legacy_audit('bench.projects_legacy', 'id', 'organization_id');
 
@@ -192,7 +192,7 @@ INSERT_VARIANTS = {
 UPDATE_VARIANTS = {
     "plain": "bench.projects_plain",
     "partitioned": "bench.projects_audited",
-    "partitioned, whole rows": "bench.projects_full",
+    "partitioned, changed columns": "bench.projects_diff",
     "staged": "bench.projects_staged",
 }
 SINGLE_VARIANTS = {
@@ -255,8 +255,8 @@ def bulk(server) -> tuple[dict[str, float], dict[str, float]]:
                 inserts[name].append(timed(conn, INSERT.format(table=table)))
                 expected = 0 if name == "plain" else BULK_ROWS
                 assert logged(conn, name) == expected, f"{name}: {logged(conn, name)} entries, not {expected}"
-            conn.execute("truncate bench.projects_full")
-            conn.execute(INSERT.format(table="bench.projects_full"))
+            conn.execute("truncate bench.projects_diff")
+            conn.execute(INSERT.format(table="bench.projects_diff"))
             for name in rotated(list(UPDATE_VARIANTS), round_):
                 table = UPDATE_VARIANTS[name]
                 conn.execute(f"truncate {AUDIT_TABLES}")
@@ -266,7 +266,7 @@ def bulk(server) -> tuple[dict[str, float], dict[str, float]]:
             print(f"  round {round_ + 1}: insert " + ", ".join(f"{n} {inserts[n][-1]:.2f} s" for n in inserts)
                   + "; update " + ", ".join(f"{n} {updates[n][-1]:.2f} s" for n in updates), flush=True)
 
-        # The shipped update keeps the no-op rule and stores the changed column only.
+        # The shipped update keeps the no-op rule, names the changed column, stores whole rows.
         conn.execute(f"truncate {AUDIT_TABLES}")
         table = "bench.projects_audited"
         conn.execute(f"update {table} set name = name where id in (select id from {table} limit 1000)")
@@ -275,7 +275,7 @@ def bulk(server) -> tuple[dict[str, float], dict[str, float]]:
         entries = conn.execute("select count(*), array_agg(distinct action), array_agg(distinct changed_keys::text), "
                                "array_agg(distinct (select array_agg(k order by k) from jsonb_object_keys(new_values) k)::text) "
                                "from public.audit_logs").fetchone()
-        assert entries == (10, ["update"], ["{name}"], ["{name}"]), entries
+        assert entries[:3] == (10, ["update"], ["{name}"]) and "name" in entries[3][0], entries
     return ({n: statistics.median(t) for n, t in inserts.items()},
             {n: statistics.median(t) for n, t in updates.items()})
 
@@ -577,7 +577,7 @@ def main() -> None:
         "bulk_update_plain_s": round(updates["plain"], 3),
         "bulk_update_audited_s": round(updates["partitioned"], 3),
         "bulk_update_audited_vs_plain": ratio(updates["partitioned"], updates["plain"]),
-        "bulk_update_whole_rows_vs_plain": ratio(updates["partitioned, whole rows"], updates["plain"]),
+        "bulk_update_changed_columns_vs_plain": ratio(updates["partitioned, changed columns"], updates["plain"]),
         "bulk_update_staged_vs_plain": ratio(updates["staged"], updates["plain"]),
         "single_plain_us": round(single["plain"], 1),
         "single_audited_us": round(single["partitioned"], 1),

@@ -17,6 +17,7 @@ about what gets recorded and how the RPCs behave.
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -848,3 +849,55 @@ def test_the_upkeep_and_retention_functions_are_not_for_api_roles(db):
         for role in ("anon", "authenticated", "service_role"):
             assert db.execute("select has_function_privilege(%s, %s, 'execute')", (role, function)).fetchone()[0] is False, (
                 function, role)
+
+
+# --- the migration from the table of 0006-0009 ----------------------------------------------
+
+
+def test_the_migration_keeps_every_existing_entry(supakit_server):
+    """Rolled back to 0009's table, filled with 25,000 entries over three years (more than
+    one batch of 0013's copy), migrated again: every entry is there, in its month's
+    partition, addresses as inet (an unparsable one null), and the API works over it."""
+    from supakit.migrate import migrate, rollback
+    from supakit.project import Project
+    from supakit.testing import databases
+
+    project = Project(Path(__file__).resolve().parent.parent)
+    name = databases.create_migrated(supakit_server, databases.unique_name("supakit_audit_mig"), project)
+    try:
+        url = supakit_server.url(name)
+        rollback(url, project, to="0009_audit_and_trash_indexes")
+        with supakit_server.connect(name, autocommit=True) as conn:
+            assert conn.execute("select format_type(atttypid, atttypmod) from pg_attribute where attrelid = "
+                                "'public.audit_logs'::regclass and attname = 'ip_address'").fetchone()[0] == "text"
+            org = conn.execute("insert into public.organizations (name, slug) values ('Old', 'old-org') "
+                               "returning id").fetchone()[0]
+            conn.execute("set session_replication_role = replica")  # the rows only: no trigger of today's SQL
+            conn.execute(
+                "insert into public.audit_logs (organization_id, action, entity_type, entity_id, new_values, "
+                "ip_address, user_agent, created_at) "
+                "select %s, 'create', 'projects', g::text, jsonb_build_object('n', g), "
+                "case when g %% 2 = 0 then '198.51.100.' || (g %% 250) else 'unknown' end, 'old/1.0', "
+                "timestamptz '2023-01-01 00:00+00' + g * interval '1 hour' from generate_series(1, 25000) g", (org,))
+            before = conn.execute("select count(*), min(created_at), max(created_at) from public.audit_logs").fetchone()
+        migrate(url, project)
+        with supakit_server.connect(name, autocommit=True) as conn:
+            after = conn.execute("select count(*), min(created_at), max(created_at) from public.audit_logs").fetchone()
+            assert after == before
+            assert conn.execute("select to_regclass('private.audit_logs_0009')").fetchone()[0] is None
+            assert conn.execute("select count(*) from private.audit_logs_default").fetchone()[0] == 0
+            assert conn.execute("select count(*) from private.audit_logs_y2023m01").fetchone()[0] == 31 * 24 - 1
+            ips = dict(conn.execute("select entity_id, host(ip_address) from public.audit_logs "
+                                    "where entity_id in ('2', '3')").fetchall())
+            assert ips == {"2": "198.51.100.2", "3": None}
+            assert conn.execute("select count(*) from public.audit_logs where organization_id = %s",
+                                (org,)).fetchone()[0] == 25000
+            # Functions and policies over the new table are back (re-applied repeatables).
+            assert conn.execute("select count(*) from pg_policy where polrelid = 'public.audit_logs'::regclass"
+                                ).fetchone()[0] == 1
+            assert conn.execute("select to_regprocedure('public.log_event(text, uuid, text, text, jsonb)') is not null"
+                                ).fetchone()[0]
+            assert conn.execute("select to_regprocedure('public.list_audit_logs(uuid, text, uuid, timestamptz, uuid, "
+                                "integer, integer)') is not null").fetchone()[0]
+    finally:
+        databases.drop(supakit_server, name)
