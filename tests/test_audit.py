@@ -901,3 +901,29 @@ def test_the_migration_keeps_every_existing_entry(supakit_server):
                                 "integer, integer)') is not null").fetchone()[0]
     finally:
         databases.drop(supakit_server, name)
+
+
+def test_where_pg_cron_exists_the_upkeep_is_scheduled(supakit_server):
+    """As on Supabase: a database with pg_cron gets the daily upkeep job when migrated (on
+    its own throwaway cluster, pg_cron being a preloaded library)."""
+    from supakit.bootstrap import apply_bootstrap
+    from supakit.migrate import migrate
+    from supakit.project import Project
+    from supakit.providers.local import TEST_SETTINGS, find_bindir, start_local
+
+    if not (find_bindir().parent / "lib" / "pg_cron.so").exists():
+        pytest.skip("pg_cron is not installed (Debian: postgresql-15-cron)")
+    project = Project(Path(__file__).resolve().parent.parent)
+    server = start_local({**TEST_SETTINGS, "shared_preload_libraries": "pg_cron", "cron.database_name": "cron_db"})
+    try:
+        with server.connect(autocommit=True) as admin:
+            admin.execute("create database cron_db")
+        with server.connect("cron_db", autocommit=True) as conn:
+            conn.execute("create extension pg_cron")
+            apply_bootstrap(conn, project=project)
+            migrate(server.url("cron_db"), project)
+            jobs = conn.execute("select schedule, command from cron.job where jobname = 'supakit-audit-logs'").fetchall()
+            assert jobs == [("7 0 * * *", "select private.maintain_audit_logs()")]
+            assert conn.execute(jobs[0][1]).fetchone()[0] == 0  # what the job runs works (no retention set)
+    finally:
+        server.stop()
