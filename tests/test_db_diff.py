@@ -13,7 +13,6 @@ import psycopg
 import pytest
 
 from supakit.migrate.diff import split
-
 from supakit.providers.base import free_port
 
 pytestmark = pytest.mark.backend_independent  # the local stack runs its own Postgres
