@@ -529,7 +529,7 @@ def listing_and_retention(server) -> dict[str, float | bool | str]:
         upper = conn.execute("select (%s::timestamp + interval '1 month') at time zone 'utc'", [month]).fetchone()[0]
         conn.execute(f"""
             insert into public.audit_logs (organization_id, action, entity_type, entity_id, new_values, created_at)
-            select md5('list-org-' || (g % 1000))::uuid, 'create', 'projects', md5(g::text)::uuid::text,
+            select md5('list-org-' || (g %% 1000))::uuid, 'create', 'projects', md5(g::text)::uuid::text,
                    jsonb_build_object('id', md5(g::text)::uuid, 'name', 'Project ' || g),
                    %s::timestamptz + (%s::timestamptz - %s::timestamptz) * (g::float8 / ({RETENTION_ROWS} + 1))
             from generate_series(1, {RETENTION_ROWS}) g""", [lower, upper, lower])
