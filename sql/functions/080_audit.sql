@@ -14,40 +14,40 @@
 -- The functions are security definer (callers may not write the log themselves)
 -- with search_path pinned and only built-ins and schema-qualified names.
 
--- An address as inet, or null when it is not one (never an error: a bad header
--- must not block the write it describes).
-create or replace function private.parse_inet(address text)
-returns inet
-language plpgsql
-immutable
-set search_path = ''
-as $$
-begin
-  if address is null or pg_catalog.length(address) > 64 then
-    return null;
-  end if;
-  return address::pg_catalog.inet;
-exception when invalid_text_representation or invalid_parameter_value then
-  return null;
-end;
-$$;
-
 -- The caller's client, from the headers PostgREST puts in request.headers: the
 -- one place they are parsed. ip_address: x-forwarded-for's first hop, else
 -- x-real-ip, as inet (unparsable: null); user_agent: its first 512 characters.
--- Set-returning SQL without settings, so that callers' queries inline it (their
--- plan, cached, is reused: no per-call parse).
+-- PL/pgSQL, so that its work is planned once per session (an SQL function called
+-- from a cached plan is parsed and planned again at every execution); the
+-- triggers call it once per statement.
 drop function if exists private.request_client();
 create function private.request_client()
 returns table (ip_address inet, user_agent text)
-language sql
+language plpgsql
 stable
+set search_path = ''
 as $$
-  select private.parse_inet(coalesce(
-           nullif(pg_catalog.btrim(pg_catalog.split_part(h.headers ->> 'x-forwarded-for', ',', 1)), ''),
-           nullif(pg_catalog.btrim(h.headers ->> 'x-real-ip'), ''))),
-         pg_catalog.left(h.headers ->> 'user-agent', 512)
-  from (select nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb as headers) h
+declare
+  headers jsonb := nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb;
+  address text := coalesce(
+    nullif(pg_catalog.btrim(pg_catalog.split_part(headers ->> 'x-forwarded-for', ',', 1)), ''),
+    nullif(pg_catalog.btrim(headers ->> 'x-real-ip'), ''));
+begin
+  -- An address PostgreSQL cannot read as inet is stored as null, never an error: a
+  -- bad header must not block the write it describes. A dotted quad is checked by
+  -- pattern (no subtransaction); anything else is tried.
+  if address ~ '^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$' then
+    ip_address := address::pg_catalog.inet;
+  elsif pg_catalog.length(address) <= 64 then
+    begin
+      ip_address := address::pg_catalog.inet;
+    exception when invalid_text_representation or invalid_parameter_value then
+      ip_address := null;
+    end;
+  end if;
+  user_agent := pg_catalog.left(headers ->> 'user-agent', 512);
+  return next;
+end;
 $$;
 
 -- The acting user as a profile id (a user without a profile, or no user: null).
@@ -201,7 +201,6 @@ begin
 end;
 $$;
 
-revoke execute on function private.parse_inet(text) from public, anon, authenticated, service_role;
 revoke execute on function private.request_client() from public, anon, authenticated, service_role;
 revoke execute on function private.audit_actor() from public, anon, authenticated, service_role;
 revoke execute on function private.audit_insert() from public, anon, authenticated, service_role;
