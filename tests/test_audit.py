@@ -786,6 +786,12 @@ def test_audit_logs_is_partitioned_by_month_in_the_private_schema_without_foreig
     assert all(name.startswith("private.") for name in found)
     assert db.execute("select count(*) from pg_constraint where conrelid = 'public.audit_logs'::regclass "
                       "and contype = 'f'").fetchone()[0] == 0
+    # No API role may touch a partition directly (RLS is the parent's).
+    db.execute("select private.create_audit_partition('2032-01-01')")
+    for partition in partitions(db):
+        for role in ("anon", "authenticated", "service_role"):
+            assert db.execute("select has_table_privilege(%s, %s, 'select, insert, update, delete, truncate')",
+                              (role, partition)).fetchone()[0] is False, (role, partition)
     # Nothing in the exposed schema but the table itself.
     assert db.execute("select count(*) from pg_class where relnamespace = 'public'::regnamespace "
                       "and relname like 'audit_logs%' and relkind in ('r', 'p')").fetchone()[0] == 1

@@ -33,6 +33,8 @@ begin
   using lower_bound, upper_bound;
   execute pg_catalog.format('alter table public.audit_logs attach partition private.%I for values from (%L) to (%L)',
                             name, lower_bound, upper_bound);
+  -- Read through audit_logs only (its policy applies there, not on a partition).
+  execute pg_catalog.format('revoke all on private.%I from public, anon, authenticated, service_role', name);
   return true;
 end;
 $$;

@@ -62,6 +62,8 @@ create index audit_logs_created_at_idx on public.audit_logs using brin (created_
 alter table public.audit_logs enable row level security;
 
 create table private.audit_logs_default partition of public.audit_logs default;
+-- Partitions are read through audit_logs only (its policy applies there, not on a partition).
+revoke all on private.audit_logs_default from public, anon, authenticated, service_role;
 
 -- One partition per month, from the oldest existing entry's month to three
 -- months ahead (private.create_audit_partitions keeps them ahead after this).
@@ -77,6 +79,8 @@ begin
       'create table private.%I partition of public.audit_logs for values from (%L) to (%L)',
       pg_catalog.to_char(month, '"audit_logs_y"YYYY"m"MM'),
       month at time zone 'utc', (month + interval '1 month') at time zone 'utc');
+    execute pg_catalog.format('revoke all on private.%I from public, anon, authenticated, service_role',
+                              pg_catalog.to_char(month, '"audit_logs_y"YYYY"m"MM'));
   end loop;
 end;
 $$;
