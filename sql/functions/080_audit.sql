@@ -25,6 +25,7 @@ create function private.request_client()
 returns table (ip_address inet, user_agent text)
 language plpgsql
 stable
+rows 1
 set search_path = ''
 as $$
 declare
@@ -68,13 +69,16 @@ $$;
 -- generic one: left to choose, the plan cache compares the generic plan with the
 -- custom plans made so far, and after a bulk first call (a custom plan costed for
 -- its 100,000 rows) it went on planning every later single-row call anew
--- (bench/audit.py, `single_after_bulk_vs_single`: 2.4x before this setting).
+-- (bench/audit.py, `single_after_bulk_vs_single`: 2.4x before this setting). JIT is
+-- off: the generic plan of a bulk first call would otherwise keep its JIT decision
+-- and compile on every later single-row call (hundreds of ms each).
 create or replace function private.audit_insert()
 returns trigger
 language plpgsql
 security definer
 set search_path = ''
 set plan_cache_mode = force_generic_plan
+set jit = off
 as $$
 begin
   with context as materialized (
@@ -146,6 +150,7 @@ language plpgsql
 security definer
 set search_path = ''
 set plan_cache_mode = force_generic_plan
+set jit = off
 as $$
 begin
   -- Rows deleted with their organization keep its id: the history stays attributable.
