@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything supakit needs on a fresh Debian machine (as root), idempotently.
-#   bash .ci/install.sh            Python packages, PostgreSQL 15, nginx, PostgREST
+#   bash .ci/install.sh            Python packages, PostgreSQL 15 (+ pgTAP, pg_prove), nginx, PostgREST
 #   bash .ci/install.sh --docker   ... plus docker.io, a running dockerd and the test image
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,8 @@ apt_install() {
 
 missing=()
 [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql-15)
+[ -f /usr/share/postgresql/15/extension/pgtap.control ] || missing+=(postgresql-15-pgtap)
+command -v pg_prove >/dev/null || missing+=(libtap-parser-sourcehandler-pgtap-perl)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v npm >/dev/null || missing+=(npm)
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -23,7 +25,7 @@ fi
 service nginx stop >/dev/null 2>&1 || true
 service postgresql stop >/dev/null 2>&1 || true
 
-python -m pip install -q --disable-pip-version-check -e '.[test]'
+python -m pip install -q --disable-pip-version-check -e '.[test,bench]'
 python -c 'from supakit.postgrest import ensure_postgrest; print("install.sh: postgrest at", ensure_postgrest())'
 
 if [ "${1:-}" = "--docker" ]; then

@@ -23,13 +23,14 @@ pytestmark = pytest.mark.backend_independent
 
 def test_init_writes_a_project_to_commit(tmp_path):
     result = init_project(tmp_path)
-    for name in ("sql/seed.sql", "tests/test_database.py", "pyproject.toml", ".gitignore", "sql/migrations/README.md"):
+    for name in ("sql/seed.sql", "tests/test_database.py", "sql/tests/rls_test.sql", "pyproject.toml", ".gitignore",
+                 "sql/migrations/README.md"):
         assert name in result.created
     assert (tmp_path / "sql" / "functions").is_dir() and (tmp_path / "sql" / "policies").is_dir()
     assert ".supakit/" in (tmp_path / ".gitignore").read_text().splitlines()
     data = tomllib.loads((tmp_path / "pyproject.toml").read_text())
     assert data["tool"]["supakit"]["migrations"] == "sql/migrations"
-    assert data["tool"]["pytest"]["ini_options"]["testpaths"] == ["tests"]
+    assert data["tool"]["pytest"]["ini_options"]["testpaths"] == ["tests", "sql/tests"]
     assert load_project(tmp_path).settings.layout == "supakit"
 
 
@@ -57,6 +58,7 @@ def test_saas_template_writes_the_tenant_schema_as_the_users_own_files(tmp_path)
     manifest = json.loads((tmp_path / MANIFEST).read_text())
     assert manifest["template"] == "saas" and set(manifest["files"]) == set(expected)
     assert (tmp_path / "tests" / "test_tenancy.py").exists()
+    assert (tmp_path / "sql" / "tests" / "tenancy.sql").read_text() == expected["sql/tests/tenancy.sql"]
 
 
 def test_saas_template_refuses_to_overwrite_files_it_did_not_write(tmp_path):
@@ -129,7 +131,10 @@ def test_init_in_a_supabase_cli_project_keeps_its_files_where_they_are(tmp_path)
     assert result.layout == "supabase"
     assert (tmp_path / "supabase" / "seed.sql").read_text() == "-- theirs\n"
     assert not (tmp_path / "sql").exists()
+    assert (tmp_path / "supabase" / "tests" / "rls_test.sql").exists()
     assert load_project(tmp_path).settings.layout == "supabase"
+    testpaths = tomllib.loads((tmp_path / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["testpaths"]
+    assert testpaths == ["tests", "supabase/tests"]
 
 
 def test_new_follows_the_projects_naming(tmp_path):

@@ -105,6 +105,7 @@ def test_saas_project_init_up_pytest_reset_down(venv, app_dir):
         tested = venv.pytest(app_dir, "-v")
         assert "supakit: backend=" in tested.stdout and " passed" in tested.stdout
         assert "test_a_tenant_sees_only_its_own_organizations PASSED" in tested.stdout
+        assert "sql/tests/tenancy.sql::tenancy.sql PASSED" in tested.stdout
 
         token = venv.supakit("token", "--email", "ann@example.test", cwd=app_dir).stdout.strip()
         created = httpx.post(
@@ -174,7 +175,7 @@ def test_supabase_cli_project_works_without_moving_a_file(venv, app_dir):
         user = {"apikey": info["anon_key"], "Authorization": f"Bearer {token}"}
         assert httpx.get(f"{info['rest_url']}/notes?select=body", headers=user).json() == [{"body": "seeded"}]
         tested = venv.pytest(app_dir, "-q")
-        assert "6 passed" in tested.stdout, tested.stdout
+        assert "7 passed" in tested.stdout, tested.stdout  # 3 + 3 Python tests, 1 pgTAP file
         with_url = venv.supakit("status", "--database-url", info["db_url"], cwd=app_dir).stdout
         assert "applied: 2" in with_url and "postgrest" not in with_url
         venv.supakit("db", "reset", cwd=app_dir)

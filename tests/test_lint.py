@@ -62,7 +62,11 @@ def test_docs_list_every_rule_with_its_examples():
 
 
 def test_our_sql_passes():
-    findings, checked = lint_paths([ROOT / "sql"])
+    """What `supakit lint` checks by default: migrations, functions, policies (pgTAP files
+    are tests, with their own begin/rollback)."""
+    from supakit.project import load_project
+
+    findings, checked = lint_paths(load_project(ROOT).sql_dirs + [ROOT / "sql" / "bootstrap"])
     assert checked > 10
     assert findings == [], human(findings, checked)
 

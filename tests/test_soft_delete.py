@@ -335,8 +335,9 @@ def test_deleting_an_organization_removes_its_projects_trash_included(via, team)
     assert [r["id"] for r in deleted] == [org]
     assert count(su, "select count(*) from public.organizations where id = %s", (org,)) == 0
     assert count(su, "select count(*) from public.projects where id = any(%s::uuid[])", ([live, gone],)) == 0
-    assert by(entry(su, "delete", "projects", live)) == (admin.id, None, CLIENT_IP, CLIENT_AGENT)
-    assert by(entry(su, "purge", "projects", gone)) == (admin.id, None, CLIENT_IP, CLIENT_AGENT)
+    # The entries keep the organization: its history stays attributable to it.
+    assert by(entry(su, "delete", "projects", live)) == (admin.id, org, CLIENT_IP, CLIENT_AGENT)
+    assert by(entry(su, "purge", "projects", gone)) == (admin.id, org, CLIENT_IP, CLIENT_AGENT)
 
 
 # --- one statement makes a table soft-deletable -----------------------------------------

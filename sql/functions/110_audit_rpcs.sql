@@ -47,6 +47,9 @@ $$;
 -- An organization's log for its admins, newest first, optionally by entity type and
 -- user. Pages: pass the last row's (created_at, id) as (before, before_id) for the
 -- next page (stable while new rows arrive), or an offset as the seed does.
+-- The page is chosen from audit_logs_organization_keyset_idx alone (an index-only
+-- scan: the filters' columns are in the index), then its rows are fetched by key:
+-- the cost of a page does not grow with the organization's log.
 create or replace function public.list_audit_logs(
   organization_id uuid,
   entity_type text default null,
@@ -74,26 +77,50 @@ begin
     raise exception 'give both before and before_id (the last row''s created_at and id), or neither'
       using errcode = '22023';
   end if;
-  return query
-    select a.* from public.audit_logs a
-    where a.organization_id = list_audit_logs.organization_id
-      and (list_audit_logs.entity_type is null or a.entity_type = list_audit_logs.entity_type)
-      and (list_audit_logs.user_id is null or a.user_id = list_audit_logs.user_id)
-      and (list_audit_logs.before is null or (a.created_at, a.id) < (list_audit_logs.before, list_audit_logs.before_id))
-    order by a.created_at desc, a.id desc
-    limit list_audit_logs.page_size offset list_audit_logs.page_offset;
+  if list_audit_logs.before is null then
+    return query
+      select a.* from (
+        select k.created_at, k.id from public.audit_logs k
+        where k.organization_id = list_audit_logs.organization_id
+          and (list_audit_logs.entity_type is null or k.entity_type = list_audit_logs.entity_type)
+          and (list_audit_logs.user_id is null or k.user_id = list_audit_logs.user_id)
+        order by k.created_at desc, k.id desc
+        limit list_audit_logs.page_size offset list_audit_logs.page_offset
+      ) page
+      join public.audit_logs a
+        on a.organization_id = list_audit_logs.organization_id and a.created_at = page.created_at and a.id = page.id
+      order by a.created_at desc, a.id desc;
+  else
+    -- The same, after the cursor: a separate statement, so that the cursor is a
+    -- bound of the index scan in every plan (never a filter).
+    return query
+      select a.* from (
+        select k.created_at, k.id from public.audit_logs k
+        where k.organization_id = list_audit_logs.organization_id
+          and (k.created_at, k.id) < (list_audit_logs.before, list_audit_logs.before_id)
+          and (list_audit_logs.entity_type is null or k.entity_type = list_audit_logs.entity_type)
+          and (list_audit_logs.user_id is null or k.user_id = list_audit_logs.user_id)
+        order by k.created_at desc, k.id desc
+        limit list_audit_logs.page_size offset list_audit_logs.page_offset
+      ) page
+      join public.audit_logs a
+        on a.organization_id = list_audit_logs.organization_id and a.created_at = page.created_at and a.id = page.id
+      order by a.created_at desc, a.id desc;
+  end if;
 end;
 $$;
 
--- Retention, for the service role only: remove entries older than `older_than`.
+-- Retention, for the service role only: remove entries older than `older_than`,
+-- by whole months (sql/functions/085_audit_partitions.sql): every monthly
+-- partition that ends before now() - older_than is dropped, never DELETEd row by
+-- row; entries of the month the cutoff falls in stay until that month is wholly
+-- older. Returns the number of entries removed.
 create or replace function public.purge_audit_logs(older_than interval)
 returns integer
 language plpgsql
 security definer
 set search_path = ''
 as $$
-declare
-  removed integer;
 begin
   if not private.is_service_role() then
     raise exception 'only the service role may remove audit entries' using errcode = '42501';
@@ -101,9 +128,10 @@ begin
   if purge_audit_logs.older_than is null or purge_audit_logs.older_than < interval '1 day' then
     raise exception 'older_than must be at least 1 day, got %', purge_audit_logs.older_than using errcode = '22023';
   end if;
-  delete from public.audit_logs a where a.created_at < pg_catalog.now() - purge_audit_logs.older_than;
-  get diagnostics removed = row_count;
-  return removed;
+  -- Dropping a partition locks audit_logs for an instant: never queue behind a long reader.
+  perform pg_catalog.set_config('lock_timeout', '5s', true);
+  perform private.create_audit_partitions(3);
+  return private.drop_audit_partitions(pg_catalog.now() - purge_audit_logs.older_than);
 end;
 $$;
 

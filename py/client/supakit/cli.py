@@ -15,7 +15,7 @@ app = typer.Typer(
 )
 
 # Each module defines `register(app)`; listed here so `supakit --help` is complete.
-COMMAND_MODULES: tuple[str, ...] = ("init", "stack", "db", "migrations", "backfill", "lint", "doctor", "gen")
+COMMAND_MODULES: tuple[str, ...] = ("init", "stack", "db", "migrations", "backfill", "lint", "doctor", "gen", "sqltest")
 
 
 

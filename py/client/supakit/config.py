@@ -31,6 +31,8 @@ class Settings:
     functions: str | None = "sql/functions"
     policies: str | None = "sql/policies"
     seed: tuple[str, ...] = ("sql/seed.sql",)
+    # pgTAP files, collected by pytest as tests (`supakit test` runs only these).
+    sql_tests: tuple[str, ...] = ("sql/tests",)
     # Where rollback files live: beside the migrations (None: the layout has none).
     rollbacks: bool = True
     state_dir: str = ".supakit"
@@ -55,6 +57,7 @@ SUPABASE_LAYOUT = {
     "functions": None,
     "policies": None,
     "seed": ("supabase/seed.sql",),
+    "sql_tests": ("supabase/tests",),
     "rollbacks": False,
 }
 

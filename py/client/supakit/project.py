@@ -46,6 +46,15 @@ class Project:
         return [self.root / name for name in self.settings.seed if (self.root / name).is_file()]
 
     @property
+    def sql_test_dirs(self) -> list[Path]:
+        return [self.root / name for name in self.settings.sql_tests]
+
+    def is_sql_test(self, path: Path) -> bool:
+        """Whether `path` is a pgTAP file of this project (a .sql file under `sql-tests`)."""
+        resolved = path.resolve()
+        return resolved.suffix == ".sql" and any(resolved.is_relative_to(d.resolve()) for d in self.sql_test_dirs)
+
+    @property
     def state_dir(self) -> Path:
         """Local stack data (`supakit up`), like supabase's `.supabase/`: never committed."""
         return self.root / self.settings.state_dir

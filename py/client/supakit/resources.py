@@ -35,7 +35,7 @@ def template_files(template: str = "saas") -> dict[str, str]:
     if template != "saas":
         raise ConfigError(f"unknown template {template!r}: the only template is 'saas'")
     found: dict[str, str] = {}
-    for directory in ("migrations", "functions", "policies"):
+    for directory in ("migrations", "functions", "policies", "tests"):
         for item in sorted(sql_root().joinpath(directory).iterdir(), key=lambda i: i.name):
             if item.is_file() and item.name.endswith(".sql"):
                 found[f"sql/{directory}/{item.name}"] = item.read_text(encoding="utf-8")

@@ -69,7 +69,9 @@ def supakit_table(layout: str) -> str:
     )
 
 
-PYTEST_TABLE = '\n[tool.pytest.ini_options]\ntestpaths = ["tests"]\n'
+def pytest_table(layout: str) -> str:
+    sql_tests = "supabase/tests" if layout == "supabase" else "sql/tests"
+    return f'\n[tool.pytest.ini_options]\ntestpaths = ["tests", "{sql_tests}"]\n'
 
 
 def init_project(root: Path, template: str | None = None, layout: str | None = None) -> InitResult:
@@ -107,16 +109,18 @@ def _refuse_clobbering(root: Path, wanted: dict[str, str]) -> None:
 def _write_base(root: Path, layout: str, template: str | None, result: InitResult) -> None:
     if layout == "supabase":
         dirs = {"migrations": root / "supabase" / "migrations"}
-        seed = root / "supabase" / "seed.sql"
+        seed, sql_tests = root / "supabase" / "seed.sql", root / "supabase" / "tests"
     else:
         dirs = {name: root / "sql" / name for name in ("migrations", "functions", "policies")}
-        seed = root / "sql" / "seed.sql"
+        seed, sql_tests = root / "sql" / "seed.sql", root / "sql" / "tests"
     for directory in dirs.values():
         directory.mkdir(parents=True, exist_ok=True)
     if layout == "supakit":
         _create(root, dirs["migrations"] / "README.md", _asset("migrations-README.md"), result)
     _create(root, seed, _asset("seed.sql"), result)
     _create(root, root / "tests" / "test_database.py", _asset("test_database.py"), result)
+    if not (sql_tests.is_dir() and any(sql_tests.rglob("*.sql"))):
+        _create(root, sql_tests / "rls_test.sql", _asset("rls_test.sql"), result)
     if template == "saas":
         _create(root, root / "tests" / "test_tenancy.py", _asset("test_tenancy.py"), result)
     _ensure_line(root, root / ".gitignore", ".supakit/", "# supakit's local stack: data and secrets\n", result)
@@ -148,7 +152,7 @@ def _write_pyproject(root: Path, layout: str, result: InitResult) -> None:
         name = "".join(c if c.isalnum() else "-" for c in root.name.lower()).strip("-") or "app"
         path.write_text(
             f'[project]\nname = "{name}"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
-            'dependencies = ["supakit[test]"]\n' + supakit_table(layout) + PYTEST_TABLE
+            'dependencies = ["supakit[test]"]\n' + supakit_table(layout) + pytest_table(layout)
         )
         result.created.append("pyproject.toml")
         return
@@ -163,7 +167,7 @@ def _write_pyproject(root: Path, layout: str, result: InitResult) -> None:
     if not has_table(root):
         additions += supakit_table(layout)
     if "ini_options" not in data.get("tool", {}).get("pytest", {}):
-        additions += PYTEST_TABLE
+        additions += pytest_table(layout)
     if additions:
         path.write_text(text + ("" if text.endswith("\n") else "\n") + additions)
         result.appended.append("pyproject.toml")

@@ -73,28 +73,94 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 
 class Session:
-    """What the whole test session shares: one server, one secret, one template."""
+    """What the whole test session shares: one server, one secret, one template
+    (and, when pgTAP files run, one template with pgTAP)."""
 
     def __init__(self, server: PostgresServer, project: Project):
         self.server = server
         self.project = project
         self.jwt_secret = secrets.token_urlsafe(32)
         self.authenticator_password = secrets.token_urlsafe(16)
-        self._template: str | None = None
+        self._template: str | SupakitError | None = None
+        self._pgtap_template: str | None = None
+        self._clones: databases.ClonePool | None = None
         self.owned: list[str] = []
 
     @property
     def template(self) -> str:
+        """Made once; a failure (a broken migration) is kept and raised to every test that asks."""
         if self._template is None:
-            self._template = databases.create_template(self.server, self.project, self.authenticator_password)
+            try:
+                self._template = databases.create_template(self.server, self.project, self.authenticator_password)
+            except SupakitError as exc:
+                self._template = exc
+        if isinstance(self._template, SupakitError):
+            raise self._template
         return self._template
 
+    @property
+    def pgtap_template(self) -> str:
+        if self._pgtap_template is None:
+            from .pgtap import create_pgtap_template
+
+            self._pgtap_template = create_pgtap_template(self.server, self.template)
+        return self._pgtap_template
+
+    @property
+    def clones(self) -> databases.ClonePool:
+        """Per-test databases, cloned ahead in the background (the server must be 15+)."""
+        if self._clones is None:
+            self._clones = databases.ClonePool(self.server, self.template)
+        return self._clones
+
     def close(self) -> None:
+        if self._clones is not None:
+            self._clones.close()
         for name in self.owned:
             databases.drop(self.server, name)
-        if self._template is not None:
-            databases.drop(self.server, self._template, template=True)
+        for template in (self._pgtap_template, self._template):
+            if isinstance(template, str):
+                databases.drop(self.server, template, template=True)
         self.server.stop()
+
+
+_SESSION = pytest.StashKey["Session | SupakitError"]()
+
+
+def open_session(config: pytest.Config) -> Session:
+    """The run's session, started on first use by a fixture or a pgTAP file; closed at
+    the end of the run. A backend that cannot start is one error, kept and re-raised."""
+    if _SESSION not in config.stash:
+        try:
+            project = _project(config)
+            config.stash[_SESSION] = Session(start_server(backend_plan(config)), project)
+        except SupakitError as exc:
+            config.stash[_SESSION] = exc
+    found = config.stash[_SESSION]
+    if isinstance(found, SupakitError):
+        raise found
+    return found
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    found = config.stash.get(_SESSION, None)
+    if isinstance(found, Session):
+        found.close()
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """pgTAP files under the project's `sql-tests` directories are tests."""
+    if file_path.suffix != ".sql":
+        return None
+    try:
+        project = _project(parent.config)
+    except SupakitError:
+        return None
+    if not project.is_sql_test(file_path):
+        return None
+    from .pgtap_items import PgTapFile
+
+    return PgTapFile.from_parent(parent, path=file_path)
 
 
 def _fail_session(exc: SupakitError) -> None:
@@ -103,15 +169,11 @@ def _fail_session(exc: SupakitError) -> None:
 
 
 @pytest.fixture(scope="session")
-def supakit_session(pytestconfig: pytest.Config) -> Iterator[Session]:
+def supakit_session(pytestconfig: pytest.Config) -> Session:
     try:
-        project = _project(pytestconfig)
-        server = start_server(backend_plan(pytestconfig))
+        return open_session(pytestconfig)
     except SupakitError as exc:
         _fail_session(exc)
-    session = Session(server, project)
-    yield session
-    session.close()
 
 
 @pytest.fixture(scope="session")
@@ -131,10 +193,11 @@ def supakit_template(supakit_session: Session) -> str:
 
 @pytest.fixture
 def database(supakit_session: Session, supakit_template: str) -> Iterator[str]:
-    """Name of a fresh database cloned from the template, dropped after the test."""
-    name = databases.clone(supakit_session.server, supakit_template)
+    """Name of a fresh database cloned from the template, dropped after the test (both
+    off the test's time: cloned ahead, dropped behind)."""
+    name = supakit_session.clones.take()
     yield name
-    databases.drop(supakit_session.server, name)
+    supakit_session.clones.give_back(name)
 
 
 @pytest.fixture
