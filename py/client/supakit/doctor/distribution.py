@@ -27,7 +27,8 @@ select c.oid, c.oid::regclass::text as name, not a.attnotnull as nullable
 from pg_catalog.pg_class c
 join pg_catalog.pg_namespace n on n.oid = c.relnamespace
 join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attname = %(column)s and not a.attisdropped
-where c.relkind in ('r', 'p') and not (n.nspname = any(%(managed)s))
+where c.relkind in ('r', 'p') and not c.relispartition  -- partitions are sharded with their parent
+  and not (n.nspname = any(%(managed)s))
 order by 2
 """
 
