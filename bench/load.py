@@ -321,8 +321,13 @@ def start_bare(stack: Stack, workdir: Path, pool: int) -> Bare:
     )
     rest = postgrest.start_postgrest(config, workdir / "bare-postgrest")
     endpoint = stack.endpoint()
-    nginx = gateway.start_gateway(gateway.GatewayConfig(api, port, endpoint.anon_key, endpoint.service_key),
-                                  workdir / "bare-gateway")
+    try:
+        nginx = gateway.start_gateway(gateway.GatewayConfig(api, port, endpoint.anon_key, endpoint.service_key),
+                                      workdir / "bare-gateway")
+    except BaseException:
+        rest.kill()  # nothing of the bench outlives it
+        rest.wait()
+        raise
     return Bare(api, [rest, nginx])
 
 
