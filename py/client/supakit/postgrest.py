@@ -70,6 +70,7 @@ class PostgrestConfig:
     schemas: str = "public"
     anon_role: str = "anon"
     pool: int = 10
+    max_rows: int = 1000  # Supabase's cap on the rows one response serves
 
     def render(self) -> str:
         values = {
@@ -78,6 +79,7 @@ class PostgrestConfig:
             "db-anon-role": self.anon_role,
             "db-extra-search-path": "public, extensions",
             "db-pool": self.pool,
+            "db-max-rows": self.max_rows,
             "db-channel-enabled": True,
             "jwt-secret": self.jwt_secret,
             "server-host": "127.0.0.1",
