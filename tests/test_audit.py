@@ -6,7 +6,9 @@ and request headers per transaction) and through the real PostgREST behind the
 gateway (httpx with the caller's headers), and reads the log back as the superuser.
 Both transports send the same client headers: `x-forwarded-for: 203.0.113.7,
 10.0.0.1` and `user-agent: probe/1.0`, so every entry must name 203.0.113.7 (the
-first hop; over REST the gateway appends 127.0.0.1 after it). REST tests share one
+first hop). Over REST they go through a gateway that trusts loopback and 10.0.0.0/8
+as proxies (a load balancer in front of it), which resolves the same client; the
+session's own gateway trusts no proxy and records its peer (tests/test_isolation.py). REST tests share one
 database for the session: each creates its own organizations (unique slugs) and
 only ever looks at its own rows.
 
@@ -151,12 +153,27 @@ def refused(code: str, call, *args, **kwargs) -> Refused:
 # --- fixtures --------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="session")
+def proxied_rest(rest, tmp_path_factory):
+    """A second gateway in front of the same PostgREST, behind trusted proxies."""
+    from types import SimpleNamespace
+
+    from supakit import gateway, processes
+    from supakit.providers.base import free_port
+
+    config = gateway.GatewayConfig(free_port(), rest.postgrest_port, rest.anon_key, rest.service_key,
+                                   trusted_proxies=("127.0.0.1", "10.0.0.0/8"))
+    process = gateway.start_gateway(config, tmp_path_factory.mktemp("proxied-gateway"))
+    yield SimpleNamespace(url=f"http://127.0.0.1:{config.port}")
+    processes.stop(process.pid, gateway.BINARY)
+
+
 @pytest.fixture(params=["sql", "rest"])
 def via(request) -> Via:
     if request.param == "rest":
         # `rest` first: the users `make_user` creates then live in the REST database.
-        rest = request.getfixturevalue("rest")
-        return Via("rest", request.getfixturevalue("rest_db"), rest)
+        request.getfixturevalue("rest")
+        return Via("rest", request.getfixturevalue("rest_db"), request.getfixturevalue("proxied_rest"))
     return Via("sql", request.getfixturevalue("db"), None)
 
 
@@ -171,8 +188,8 @@ class Team:
         self.anon = request.getfixturevalue("anon")
         self.service = request.getfixturevalue("service_role")
         self.org = self.new_org(self.admin)
-        via.rpc(self.admin, "add_member", organization_id=self.org, user_id=self.member.id, role="member")
-        via.rpc(self.admin, "add_member", organization_id=self.org, user_id=self.viewer.id, role="viewer")
+        via.rpc(self.service, "add_member", organization_id=self.org, user_id=self.member.id, role="member")
+        via.rpc(self.service, "add_member", organization_id=self.org, user_id=self.viewer.id, role="viewer")
         self.other_org = self.new_org(self.outsider)
 
     def new_org(self, admin, name: str = "Acme") -> str:
@@ -277,6 +294,7 @@ def test_superuser_sql_is_audited_without_actor_or_client(via, team):
 
 def test_organization_create_update_delete_is_audited(via, team):
     su, admin = via.su, team.admin
+    su.execute("update public.subscriptions set status = 'active' where organization_id = %s", (team.org,))  # one trial at a time
     org = team.new_org(admin, name="Globex")
     # create_organization: the organization, its first admin and its trial, all by the caller.
     created = entry(su, "create", "organizations", org)
@@ -300,7 +318,8 @@ def test_organization_create_update_delete_is_audited(via, team):
     live = team.project("Live", org=org, actor=admin)
     trashed = team.project("Trashed", org=org, actor=admin)
     via.delete(admin, "projects", {"id": trashed})
-    via.delete(admin, "organizations", {"id": org})
+    slug = su.execute("select slug from public.organizations where id = %s", (org,)).fetchone()[0]
+    via.rpc(admin, "delete_organization", organization_id=org, confirm_slug=slug)
 
     # The organization and everything of it went, each entry by the admin, from the
     # client; none keeps the organization (it is gone), nor does any older entry.
@@ -321,9 +340,10 @@ def test_organization_create_update_delete_is_audited(via, team):
 def test_membership_changes_are_audited(via, team):
     su, admin = via.su, team.admin
     newcomer = team.outsider
-    added = via.rpc(admin, "add_member", organization_id=team.org, user_id=newcomer.id, role="viewer")
+    invited = only(via.rpc(admin, "invite_member", organization_id=team.org, email=newcomer.email, role="viewer"))
+    added = via.rpc(newcomer, "accept_invitation", token=invited["token"])
     created = entry(su, "create", "organization_members", added["id"])
-    assert by(created) == (admin.id, team.org, CLIENT_IP, CLIENT_AGENT)
+    assert by(created) == (newcomer.id, team.org, CLIENT_IP, CLIENT_AGENT)  # joining is the invitee's act
     assert (created["new_values"]["user_id"], created["new_values"]["role"]) == (newcomer.id, "viewer")
 
     via.rpc(admin, "change_member_role", organization_id=team.org, user_id=newcomer.id, role="member")
@@ -444,7 +464,7 @@ def test_no_op_updates_write_nothing(via, team):
 def test_bulk_statements_write_one_entry_per_row(via, team):
     su, member = via.su, team.member
     org = team.new_org(team.admin, name="Bulk")
-    via.rpc(team.admin, "add_member", organization_id=org, user_id=member.id, role="member")
+    via.rpc(team.service, "add_member", organization_id=org, user_id=member.id, role="member")
     rows = via.insert(member, "projects", [{"organization_id": org, "name": f"p{i:02}"} for i in range(50)])
     ids = sorted(r["id"] for r in rows)
     assert len(ids) == 50
@@ -480,10 +500,11 @@ def test_log_event_stamps_the_caller(via, team):
     logout = via.rpc(viewer, "log_event", action="logout")
     assert by(only(log(su, id=logout["id"]))) == (viewer.id, None, CLIENT_IP, CLIENT_AGENT)
 
-    removal = via.rpc(team.admin, "log_event", action="remove", organization_id=team.org,
-                      entity_type="organization_members", entity_id=team.viewer.id)
-    assert (removal["user_id"], removal["entity_type"], removal["entity_id"]) == (
-        team.admin.id, "organization_members", team.viewer.id)
+    # The database's own actions and entity types are not the app's to write.
+    refused("22023", via.rpc, team.admin, "log_event", action="remove", organization_id=team.org,
+            entity_type="organization_members", entity_id=team.viewer.id)
+    app = via.rpc(team.admin, "log_event", action="login", organization_id=team.org, entity_type="app.sso")
+    assert (app["user_id"], app["entity_type"]) == (team.admin.id, "app.sso")
 
 
 def test_log_event_has_no_actor_parameter(via, team):

@@ -36,7 +36,7 @@ begin
   if log_event.action is null or log_event.action not in ('login', 'logout') then
     raise exception 'action must be login or logout, got %', private.preview(log_event.action)
       using errcode = '22023',
-            hint = 'changes to data, invitations and removals are recorded by the database itself';
+            hint = 'changes to data are logged by the database itself';
   end if;
   if kind <> 'session' and kind !~ '^app\.[a-z0-9_]([a-z0-9_.-]{0,58}[a-z0-9_])?$' then
     raise exception 'entity_type must be session or app.<name>, got %', private.preview(kind)
