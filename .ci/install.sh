@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything supakit needs on a fresh Debian machine (as root), idempotently.
-#   bash .ci/install.sh            Python packages, PostgreSQL 15, nginx, PostgREST
+#   bash .ci/install.sh            Python packages, PostgreSQL 15 (+ pgTAP, pg_prove), nginx, PostgREST
 #   bash .ci/install.sh --docker   ... plus docker.io, a running dockerd and the test image
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,8 @@ apt_install() {
 
 missing=()
 [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql-15)
+[ -f /usr/share/postgresql/15/extension/pgtap.control ] || missing+=(postgresql-15-pgtap)
+command -v pg_prove >/dev/null || missing+=(libtap-parser-sourcehandler-pgtap-perl)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v npm >/dev/null || missing+=(npm)
 if [ "${#missing[@]}" -gt 0 ]; then
