@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -898,3 +899,19 @@ def test_hole7_anon_writes_nothing_even_without_a_policy(attacker, transport):
                                 "or has_function_privilege('anon', 'public.zz_future_fn()', 'execute')").fetchone()[0]
     finally:
         a.su.execute("drop table public.zz_future; drop function public.zz_future_fn()")
+
+
+def test_hole4_trusted_proxies_are_addresses_only(monkeypatch):
+    """They land in nginx.conf: anything but an address or a CIDR range is an error."""
+    from supakit import gateway
+
+    assert gateway.parse_trusted_proxies(" 10.0.0.1, 192.168.0.0/16 ,::1") == ("10.0.0.1/32", "192.168.0.0/16", "::1/128")
+    for bad in ("10.0.0.1; include /etc/passwd", "example.com", "10.0.0.0/33"):
+        with pytest.raises(ValueError, match="not an IP address or CIDR range"):
+            gateway.parse_trusted_proxies(bad)
+    monkeypatch.setenv("SUPAKIT_TRUSTED_PROXIES", "172.16.0.0/12")
+    config = gateway.GatewayConfig(1, 2, "anon", "service")
+    assert config.trusted_proxies == ("172.16.0.0/12",)
+    assert "set_real_ip_from 172.16.0.0/12;" in config.render(Path("/tmp")) and "real_ip_recursive on;" in config.render(Path("/tmp"))
+    monkeypatch.delenv("SUPAKIT_TRUSTED_PROXIES")
+    assert "set_real_ip_from" not in gateway.GatewayConfig(1, 2, "anon", "service").render(Path("/tmp"))
