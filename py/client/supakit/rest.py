@@ -18,6 +18,7 @@ class RestEndpoint:
     service_key: str
     jwt_secret: str
     pids: dict[str, int] = field(default_factory=dict)
+    postgrest_port: int = 0  # behind the gateway; for a second gateway in front of the same PostgREST
 
     @property
     def rest_url(self) -> str:
@@ -47,7 +48,7 @@ def start_rest(
         port=postgrest_port or free_port(),
         admin_port=admin_port or free_port(),
     )
-    endpoint = RestEndpoint("", anon_key, service_key, jwt_secret)
+    endpoint = RestEndpoint("", anon_key, service_key, jwt_secret, postgrest_port=pg_config.port)
     endpoint.pids["postgrest"] = postgrest.start_postgrest(pg_config, state_dir / "postgrest", detach=detach).pid
     try:
         gw_config = gateway.GatewayConfig(port or free_port(), pg_config.port, anon_key, service_key)
