@@ -223,8 +223,9 @@ alter table bench.audit_bigint alter column id type bigint using null,
   alter column id add generated always as identity;
 
 -- The member of the REST part, its organization and membership.
-insert into auth.users (id, email, raw_user_meta_data)
-values ('{MEMBER_ID}', '{MEMBER_EMAIL}', '{{"name": "Bench Member"}}');
+insert into auth.users (id, aud, role, email, raw_user_meta_data, raw_app_meta_data, created_at, updated_at)
+values ('{MEMBER_ID}', 'authenticated', 'authenticated', '{MEMBER_EMAIL}', '{{"name": "Bench Member"}}',
+        '{{"provider": "email", "providers": ["email"]}}', now(), now());
 insert into public.organizations (id, name, slug) values (md5('rest-org')::uuid, 'REST organization', 'rest-org');
 insert into public.organization_members (organization_id, user_id, role)
 values (md5('rest-org')::uuid, '{MEMBER_ID}', 'member');

@@ -16,6 +16,7 @@ import httpx
 import psycopg
 import pytest
 
+from supakit.auth.users import create_user
 from supakit.providers.base import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,7 +94,7 @@ def test_token_is_accepted_by_postgrest(stack):
 def test_down_keeps_data_and_up_brings_it_back(stack):
     info = stack.json("status")["stack"]["info"]
     with psycopg.connect(info["db_url"], autocommit=True) as conn:
-        conn.execute("insert into auth.users (email) values ('kept@example.test')")
+        create_user(conn, 'kept@example.test')
     stack.run("down")
     assert stack.json("status")["stack"] | {"info": None} == {"postgres": False, "postgrest": False, "gateway": False, "info": None}
     stack.run("up")

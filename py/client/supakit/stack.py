@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 import psycopg
 
 from . import gateway, postgrest, processes, tokens
+from .auth.users import create_session, create_user
 from .bootstrap import apply_bootstrap
 from .errors import ConfigError
 from .migrate import MigrateResult, migrate
@@ -180,18 +181,21 @@ class Stack:
 
 
 def user_token(db_url: str, jwt_secret: str, email: str, *, create: bool = True, lifetime: int = 3600) -> tuple[str, bool]:
-    """An access token for the local user `email` (created when missing); (token, created)."""
-    with psycopg.connect(db_url, autocommit=True) as conn:
-        row = conn.execute("select id, raw_user_meta_data from auth.users where email = %s", (email,)).fetchone()
+    """An access token for the local user `email` (created as GoTrue would, when missing); (token, created).
+
+    The token names a real session of the user, so `/auth/v1/user` accepts it too."""
+    with psycopg.connect(db_url, autocommit=True) as conn, conn.transaction():
+        row = conn.execute("select id from auth.users where lower(email) = lower(%s) and not is_sso_user",
+                           (email,)).fetchone()
         created = False
         if row is None:
             if not create:
                 raise ConfigError(f"no local user with email {email!r} (drop --no-create to create one)")
-            row = conn.execute(
-                "insert into auth.users (email, email_confirmed_at) values (%s, now()) "
-                "returning id, raw_user_meta_data",
-                (email,),
-            ).fetchone()
+            user_id = create_user(conn, email)
             created = True
-    claims = tokens.user_claims(str(row[0]), email, row[1] or {}, lifetime=lifetime)
+        else:
+            user_id = str(row[0])
+        session_id = create_session(conn, user_id)
+        meta = conn.execute("select raw_user_meta_data, email from auth.users where id = %s", (user_id,)).fetchone()
+    claims = tokens.user_claims(user_id, meta[1], meta[0] or {}, lifetime=lifetime, session_id=session_id)
     return tokens.sign(claims, jwt_secret), created
