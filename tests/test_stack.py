@@ -96,7 +96,7 @@ def test_down_keeps_data_and_up_brings_it_back(stack):
     with psycopg.connect(info["db_url"], autocommit=True) as conn:
         create_user(conn, 'kept@example.test')
     stack.run("down")
-    assert stack.json("status")["stack"] | {"info": None} == {"postgres": False, "postgrest": False, "gateway": False, "info": None}
+    assert stack.json("status")["stack"] | {"info": None} == {"postgres": False, "postgrest": False, "auth": False, "gateway": False, "info": None}
     stack.run("up")
     with psycopg.connect(info["db_url"]) as conn:
         assert conn.execute("select count(*) from auth.users where email = 'kept@example.test'").fetchone()[0] == 1
@@ -106,13 +106,14 @@ def test_up_after_a_crash_recovers(stack):
     state = stack.state()
     os.kill(state["pids"]["postgrest"], signal.SIGKILL)
     os.kill(state["pids"]["gateway"], signal.SIGKILL)
+    os.kill(state["pids"]["auth"], signal.SIGKILL)
     postmaster = int((stack.root / ".supakit" / "db" / "data" / "postmaster.pid").read_text().split()[0])
     os.kill(postmaster, signal.SIGKILL)
     time.sleep(0.3)
-    assert not any(stack.json("status")["stack"][k] for k in ("postgrest", "gateway"))
+    assert not any(stack.json("status")["stack"][k] for k in ("postgrest", "auth", "gateway"))
     stack.run("up")
     status = stack.json("status")
-    assert all(status["stack"][k] for k in ("postgres", "postgrest", "gateway"))
+    assert all(status["stack"][k] for k in ("postgres", "postgrest", "auth", "gateway"))
     info = status["stack"]["info"]
     assert httpx.get(info["rest_url"] + "/", headers={"apikey": info["service_role_key"]}).status_code == 200
 
@@ -130,3 +131,27 @@ def test_the_demo_runs_against_the_stack(stack):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().endswith("demo: ok")
+
+
+def test_an_app_signs_up_and_in_with_supabase_py_only(stack):
+    """The issue's done-when: docs/auth_demo.py, only supabase-py, against `supakit up`."""
+    info = stack.json("status")["stack"]["info"]
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "auth_demo.py"), info["api_url"], info["anon_key"]],
+        env=stack.env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert out.strip().endswith("auth journey: ok")
+    for step in ("signed up", "signed in", "refreshed", "own profile through RLS", "created organization",
+                 "refreshing again fails (refresh_token_not_found)"):
+        assert step in out
+    log = (stack.root / ".supakit" / "auth" / "auth.log").read_text()
+    assert "pw-" not in log  # the password never reaches the log
+
+
+def test_the_token_command_names_a_real_session(stack):
+    info = stack.json("status")["stack"]["info"]
+    token = stack.run("token", "--email", "session-user@example.test").stdout.strip()
+    response = httpx.get(info["auth_url"] + "/user", headers={"apikey": info["anon_key"], "Authorization": f"Bearer {token}"})
+    assert response.status_code == 200 and response.json()["email"] == "session-user@example.test"

@@ -1,4 +1,4 @@
-"""The local stack (`supakit up`): Postgres, PostgREST and the gateway, no Docker.
+"""The local stack (`supakit up`): Postgres, PostgREST, the auth server and the gateway, no Docker.
 
 Like `supabase start`: the API on 54321, Postgres on 54322, the local development
 JWT secret, data kept under `.supakit/` across `down` and `up`. Every step checks
@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field
 import psycopg
 
 from . import gateway, postgrest, processes, tokens
+from .auth import server as auth_server
+from .auth.settings import AuthSettings
 from .auth.users import create_session, create_user
 from .bootstrap import apply_bootstrap
 from .errors import ConfigError
@@ -38,6 +40,7 @@ class StackState:
     # Internal (behind the gateway): free ports chosen at the first `up`, then kept.
     postgrest_port: int = 0
     postgrest_admin_port: int = 0
+    auth_port: int = 0
     jwt_secret: str = tokens.DEFAULT_JWT_SECRET
     db_password: str = "postgres"
     authenticator_password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
@@ -80,6 +83,7 @@ class Stack:
         return {
             "api_url": self.api_url,
             "rest_url": endpoint.rest_url,
+            "auth_url": f"{self.api_url}/auth/v1",
             "db_url": self.db_url,
             "jwt_secret": self.state.jwt_secret,
             "anon_key": endpoint.anon_key,
@@ -91,6 +95,7 @@ class Stack:
         return {
             "postgres": self.cluster.initialized() and self.cluster.running(),
             "postgrest": processes.alive(pids.get("postgrest"), postgrest.BINARY),
+            "auth": auth_server.alive(pids.get("auth")),
             "gateway": processes.alive(pids.get("gateway"), gateway.BINARY),
         }
 
@@ -117,6 +122,8 @@ class Stack:
         self.dir.mkdir(parents=True, exist_ok=True)
         if not self.state.postgrest_port:
             self.state.postgrest_port, self.state.postgrest_admin_port = free_port(), free_port()
+        if not self.state.auth_port:
+            self.state.auth_port = free_port()
         self._save()  # the ports and secrets are fixed from the first `up` on
         cluster = self.cluster
         if not cluster.initialized():
@@ -128,6 +135,7 @@ class Stack:
             apply_bootstrap(conn, authenticator_password=self.state.authenticator_password, project=self.project)
         result = migrate(self.db_url, self.project)
         self._start_postgrest()
+        self._start_auth()
         self._start_gateway()
         self._save()
         return result
@@ -136,6 +144,7 @@ class Stack:
         """Stop every process; the data directory stays."""
         processes.stop(self.state.pids.pop("gateway", None), gateway.BINARY)
         processes.stop(self.state.pids.pop("postgrest", None), postgrest.BINARY)
+        auth_server.stop(self.state.pids.pop("auth", None))
         if self.cluster.initialized():
             self.cluster.stop(mode="fast")
         if self.state_file.exists():
@@ -153,12 +162,23 @@ class Stack:
         )
         s.pids["postgrest"] = postgrest.start_postgrest(config, self.dir / "postgrest", detach=True).pid
 
+    def _start_auth(self) -> None:
+        """GoTrue's password flows at /auth/v1 (supakit.auth); its log holds the confirmation links."""
+        s = self.state
+        if auth_server.alive(s.pids.get("auth")):
+            return
+        settings = AuthSettings(
+            db_url=self.db_url, jwt_secret=s.jwt_secret, api_url=self.api_url,
+            email_confirmations=os.environ.get("SUPAKIT_AUTH_EMAIL_CONFIRMATIONS", "").lower() in ("1", "true", "yes"),
+        )
+        s.pids["auth"] = auth_server.start_auth(settings, self.dir / "auth", port=s.auth_port, detach=True).pid
+
     def _start_gateway(self) -> None:
         s = self.state
         if processes.alive(s.pids.get("gateway"), gateway.BINARY):
             return
         endpoint = self.endpoint()
-        config = gateway.GatewayConfig(s.api_port, s.postgrest_port, endpoint.anon_key, endpoint.service_key)
+        config = gateway.GatewayConfig(s.api_port, s.postgrest_port, endpoint.anon_key, endpoint.service_key, s.auth_port)
         s.pids["gateway"] = gateway.start_gateway(config, self.dir / "gateway", detach=True).pid
 
     # -- state file

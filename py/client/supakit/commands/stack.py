@@ -11,6 +11,7 @@ from .common import DATABASE_URL_HELP, database_url, emit_json, project
 LABELS = {
     "api_url": "API URL",
     "rest_url": "REST URL",
+    "auth_url": "Auth URL",
     "db_url": "DB URL",
     "jwt_secret": "JWT secret",
     "anon_key": "anon key",
