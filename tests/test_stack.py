@@ -96,7 +96,7 @@ def test_down_keeps_data_and_up_brings_it_back(stack):
     with psycopg.connect(info["db_url"], autocommit=True) as conn:
         create_user(conn, 'kept@example.test')
     stack.run("down")
-    assert stack.json("status")["stack"] | {"info": None} == {"postgres": False, "postgrest": False, "auth": False, "gateway": False, "info": None}
+    assert stack.json("status")["stack"] | {"info": None} == {"postgres": False, "postgrest": False, "auth": False, "gateway": False, "pooler": False, "info": None}
     stack.run("up")
     with psycopg.connect(info["db_url"]) as conn:
         assert conn.execute("select count(*) from auth.users where email = 'kept@example.test'").fetchone()[0] == 1
@@ -113,7 +113,7 @@ def test_up_after_a_crash_recovers(stack):
     assert not any(stack.json("status")["stack"][k] for k in ("postgrest", "auth", "gateway"))
     stack.run("up")
     status = stack.json("status")
-    assert all(status["stack"][k] for k in ("postgres", "postgrest", "auth", "gateway"))
+    assert all(status["stack"][k] for k in ("postgres", "postgrest", "auth", "gateway", "pooler"))
     info = status["stack"]["info"]
     assert httpx.get(info["rest_url"] + "/", headers={"apikey": info["service_role_key"]}).status_code == 200
 
@@ -155,3 +155,13 @@ def test_the_token_command_names_a_real_session(stack):
     token = stack.run("token", "--email", "session-user@example.test").stdout.strip()
     response = httpx.get(info["auth_url"] + "/user", headers={"apikey": info["anon_key"], "Authorization": f"Bearer {token}"})
     assert response.status_code == 200 and response.json()["email"] == "session-user@example.test"
+
+
+def test_the_pooler_serves_the_database_in_transaction_mode(stack):
+    status = stack.run("status").stdout
+    assert "Pooler URL: postgresql://postgres:" in status and "pooler: running" in status
+    info = stack.json("status")["stack"]["info"]
+    assert f":{stack.state()['pooler_port']}/postgres" in info["pooler_url"]
+    with psycopg.connect(info["pooler_url"], prepare_threshold=None) as conn:
+        assert conn.execute("select count(*) >= 0 from public.profiles").fetchone() == (True,)
+        assert conn.execute("select inet_server_port()").fetchone()[0] == stack.state()["db_port"]

@@ -1,4 +1,4 @@
-"""The local stack (`supakit up`): Postgres, PostgREST, the auth server and the gateway, no Docker.
+"""The local stack (`supakit up`): Postgres, PostgREST, the auth server, the gateway and PgBouncer, no Docker.
 
 Like `supabase start`: the API on 54321, Postgres on 54322, the local development
 JWT secret, data kept under `.supakit/` across `down` and `up`. Every step checks
@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 
 import psycopg
 
-from . import gateway, postgrest, processes, tokens
+from . import gateway, pooler, postgrest, processes, tokens
 from .auth import server as auth_server
 from .auth.settings import AuthSettings
 from .auth.users import create_session, create_user
@@ -41,6 +41,8 @@ class StackState:
     postgrest_port: int = 0
     postgrest_admin_port: int = 0
     auth_port: int = 0
+    # PgBouncer (transaction mode): 54329 like `supabase start`'s pooler for the default ports, else a free port.
+    pooler_port: int = 0
     jwt_secret: str = tokens.DEFAULT_JWT_SECRET
     db_password: str = "postgres"
     authenticator_password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
@@ -85,6 +87,7 @@ class Stack:
             "rest_url": endpoint.rest_url,
             "auth_url": f"{self.api_url}/auth/v1",
             "db_url": self.db_url,
+            "pooler_url": self.server.url(DB_NAME).replace(f":{self.state.db_port}/", f":{self.state.pooler_port}/"),
             "jwt_secret": self.state.jwt_secret,
             "anon_key": endpoint.anon_key,
             "service_role_key": endpoint.service_key,
@@ -97,6 +100,7 @@ class Stack:
             "postgrest": processes.alive(pids.get("postgrest"), postgrest.BINARY),
             "auth": auth_server.alive(pids.get("auth")),
             "gateway": processes.alive(pids.get("gateway"), gateway.BINARY),
+            "pooler": processes.alive(pids.get("pooler"), pooler.BINARY),
         }
 
     # -- lifecycle
@@ -124,6 +128,8 @@ class Stack:
             self.state.postgrest_port, self.state.postgrest_admin_port = free_port(), free_port()
         if not self.state.auth_port:
             self.state.auth_port = free_port()
+        if not self.state.pooler_port:
+            self.state.pooler_port = 54329 if self.state.db_port == 54322 else free_port()
         self._save()  # the ports and secrets are fixed from the first `up` on
         cluster = self.cluster
         if not cluster.initialized():
@@ -137,11 +143,13 @@ class Stack:
         self._start_postgrest()
         self._start_auth()
         self._start_gateway()
+        self._start_pooler()
         self._save()
         return result
 
     def down(self) -> None:
         """Stop every process; the data directory stays."""
+        processes.stop(self.state.pids.pop("pooler", None), pooler.BINARY)
         processes.stop(self.state.pids.pop("gateway", None), gateway.BINARY)
         processes.stop(self.state.pids.pop("postgrest", None), postgrest.BINARY)
         auth_server.stop(self.state.pids.pop("auth", None))
@@ -172,6 +180,14 @@ class Stack:
             email_confirmations=os.environ.get("SUPAKIT_AUTH_EMAIL_CONFIRMATIONS", "").lower() in ("1", "true", "yes"),
         )
         s.pids["auth"] = auth_server.start_auth(settings, self.dir / "auth", port=s.auth_port, detach=True).pid
+
+    def _start_pooler(self) -> None:
+        s = self.state
+        if processes.alive(s.pids.get("pooler"), pooler.BINARY):
+            return
+        users = {"postgres": s.db_password, "authenticator": s.authenticator_password}
+        config = pooler.PoolerConfig(s.pooler_port, s.db_port, users)
+        s.pids["pooler"] = pooler.start_pooler(config, self.dir / "pooler", detach=True).pid
 
     def _start_gateway(self) -> None:
         s = self.state

@@ -13,6 +13,7 @@ LABELS = {
     "rest_url": "REST URL",
     "auth_url": "Auth URL",
     "db_url": "DB URL",
+    "pooler_url": "Pooler URL",
     "jwt_secret": "JWT secret",
     "anon_key": "anon key",
     "service_role_key": "service_role key",
