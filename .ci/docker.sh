@@ -56,7 +56,9 @@ else
 fi
 
 # --- image ----------------------------------------------------------------------------
-if docker image inspect "$IMAGE" >/dev/null 2>&1; then
+# An image built before pg_cron joined it is rebuilt.
+if docker image inspect "$IMAGE" >/dev/null 2>&1 &&
+   docker run --rm --entrypoint /bin/test "$IMAGE" -f /usr/share/postgresql/15/extension/pg_cron.control; then
   say "image $IMAGE already present"
   exit 0
 fi
@@ -88,8 +90,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-say "debootstrap bookworm with postgresql-15 from $MIRROR into $ROOTFS (about a minute)"
-debootstrap --variant=minbase --include=postgresql-15 bookworm "$ROOTFS" "$MIRROR" \
+say "debootstrap bookworm with postgresql-15 and pg_cron from $MIRROR into $ROOTFS (about a minute)"
+debootstrap --variant=minbase --include=postgresql-15,postgresql-15-cron bookworm "$ROOTFS" "$MIRROR" \
   >/var/log/supakit-debootstrap.log 2>&1 || {
   say "debootstrap failed; last lines of /var/log/supakit-debootstrap.log:" >&2
   tail -n 20 /var/log/supakit-debootstrap.log >&2

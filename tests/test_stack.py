@@ -165,3 +165,28 @@ def test_the_pooler_serves_the_database_in_transaction_mode(stack):
     with psycopg.connect(info["pooler_url"], prepare_threshold=None) as conn:
         assert conn.execute("select count(*) >= 0 from public.profiles").fetchone() == (True,)
         assert conn.execute("select inet_server_port()").fetchone()[0] == stack.state()["db_port"]
+
+
+def test_status_lists_the_scheduled_jobs_and_the_job_empties_the_trash(stack):
+    """pg_cron runs in the stack; 0014 scheduled the nightly trash cleanup, which really cleans."""
+    out = stack.run("status").stdout
+    assert "scheduled jobs (pg_cron):" in out and "supakit-empty-trash  17 3 * * *  never run" in out
+    jobs = stack.json("status")["jobs"]
+    assert [j["jobname"] for j in jobs] == ["supakit-empty-trash"] and jobs[0]["active"]
+    info = stack.json("status")["stack"]["info"]
+    with psycopg.connect(info["db_url"], autocommit=True) as conn:
+        user = create_user(conn, "cron-owner@example.test")
+        org = conn.execute("insert into public.organizations (name, slug) values ('Cron', 'cron-org') returning id").fetchone()[0]
+        conn.execute("insert into public.organization_members (organization_id, user_id, role) values (%s, %s, 'admin')",
+                     (org, user))
+        old, recent, live = (conn.execute("insert into public.projects (organization_id, name) values (%s, %s) returning id",
+                                          (org, name)).fetchone()[0] for name in ("old", "recent", "live"))
+        conn.execute("update public.projects set deleted_at = now() - interval '31 days' where id = %s", (old,))
+        conn.execute("update public.projects set deleted_at = now() - interval '29 days' where id = %s", (recent,))
+        command = conn.execute("select command from cron.job where jobname = 'supakit-empty-trash'").fetchone()[0]
+        with conn.transaction():
+            for statement in command.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+        left = {r[0] for r in conn.execute("select id from public.projects where organization_id = %s", (org,))}
+        assert left == {recent, live}

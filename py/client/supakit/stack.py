@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 
 import psycopg
 
-from . import gateway, pooler, postgrest, processes, tokens
+from . import cron, gateway, pooler, postgrest, processes, tokens
 from .auth import server as auth_server
 from .auth.settings import AuthSettings
 from .auth.users import create_session, create_user
@@ -60,7 +60,8 @@ class Stack:
 
     @property
     def cluster(self) -> LocalCluster:
-        return LocalCluster(self.dir / "db", self.state.db_port, self.state.db_password, STACK_SETTINGS)
+        return LocalCluster(self.dir / "db", self.state.db_port, self.state.db_password,
+                            STACK_SETTINGS | cron.server_settings(DB_NAME))
 
     @property
     def server(self) -> PostgresServer:
@@ -139,6 +140,7 @@ class Stack:
         wait_until_accepting(self.server)
         with psycopg.connect(self.db_url, autocommit=True) as conn:
             apply_bootstrap(conn, authenticator_password=self.state.authenticator_password, project=self.project)
+            cron.enable(conn)  # before migrating: migrations schedule their jobs where pg_cron runs
         result = migrate(self.db_url, self.project)
         self._start_postgrest()
         self._start_auth()

@@ -59,12 +59,17 @@ def status(
     stack = Stack(proj)
     processes = stack.running() if stack.state_file.exists() else {}
     migrations = None
+    jobs: list[dict] | None = None
     if database_url_option or processes.get("postgres") or _env_url():
-        migrations = migration_status(database_url(database_url_option, proj), proj).as_dict()
+        url = database_url(database_url_option, proj)
+        migrations = migration_status(url, proj).as_dict()
+        jobs = _jobs(url)
     if json_output:
-        emit_json({"stack": processes | ({"info": stack.info()} if processes else {}), "migrations": migrations})
+        emit_json({"stack": processes | ({"info": stack.info()} if processes else {}), "migrations": migrations,
+                   "jobs": jobs})
     else:
         _print_status(processes, migrations, stack)
+        _print_jobs(jobs)
     if check and (migrations is None or any(migrations[k] for k in ("pending", "drift", "changed_repeatables"))):
         raise typer.Exit(1)
 
@@ -80,6 +85,29 @@ def token(
     if created:
         typer.echo(f"created local user {email}", err=True)
     typer.echo(value)
+
+
+def _jobs(url: str) -> list[dict]:
+    """pg_cron's jobs and their last runs ([] where pg_cron is not enabled)."""
+    import psycopg
+
+    from .. import cron
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        return cron.jobs(conn)
+
+
+def _print_jobs(jobs: list[dict] | None) -> None:
+    if jobs is None:
+        return
+    if not jobs:
+        typer.echo("scheduled jobs: none (pg_cron not enabled in this database)")
+        return
+    typer.echo("scheduled jobs (pg_cron):")
+    for job in jobs:
+        last = "never run" if job["last_status"] is None else f"last run {job['last_start']}: {job['last_status']}"
+        state = "" if job["active"] else " (inactive)"
+        typer.echo(f"  {job['jobname'] or job['jobid']}  {job['schedule']}{state}  {last}")
 
 
 def _env_url() -> bool:
