@@ -270,3 +270,84 @@ def test_admin_api_needs_the_service_role(rest, make_user):
     as_user.auth.sign_in_with_password({"email": user.email, "password": user.password})
     error = api_error(lambda: as_user.auth.admin.get_user_by_id(user.id))
     assert (error.status, error.code) == (403, "not_admin")
+
+
+# -- the remaining error codes, over raw HTTP where supabase-py would refuse to send the request ----
+
+
+def call(rest, method: str, path: str, *, token: str | None = None, key: str | None = None, **kwargs) -> httpx.Response:
+    headers = {"apikey": key or rest.anon_key, "X-Supabase-Api-Version": "2024-01-01"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return httpx.request(method, f"{rest.auth_url}{path}", headers=headers, **kwargs)
+
+
+def code_of(response: httpx.Response) -> tuple[int, str]:
+    return response.status_code, response.json()["code"]
+
+
+def test_sign_up_and_sign_in_validation_codes(rest):
+    assert code_of(call(rest, "POST", "/signup", json={})) == (422, "anonymous_provider_disabled")
+    assert code_of(call(rest, "POST", "/signup", json={"email": email()})) == (400, "validation_failed")
+    assert code_of(call(rest, "POST", "/signup", json={"email": email(), "password": "x" * 73})) == \
+        (400, "validation_failed")
+    assert code_of(call(rest, "POST", "/signup", json={"email": email(), "phone": "+15555550100",
+                                                       "password": PASSWORD})) == (400, "validation_failed")
+    assert code_of(call(rest, "POST", "/signup", json=["not", "an", "object"])) == (400, "bad_json")
+    assert code_of(call(rest, "POST", "/signup", content=b"x" * 70_000)) == (413, "request_entity_too_large")
+    assert code_of(call(rest, "POST", "/token?grant_type=password", json={"password": "x"})) == \
+        (400, "validation_failed")
+    assert code_of(call(rest, "POST", "/token?grant_type=password",
+                        json={"email": email(), "phone": "+15555550100", "password": "x"})) == (400, "validation_failed")
+    missing = call(rest, "POST", "/token?grant_type=refresh_token", json={})
+    assert missing.status_code == 400 and missing.json() == {
+        "error": "invalid_request", "error_description": "refresh_token required"}
+    assert code_of(call(rest, "GET", "/nowhere")) == (404, "not_found")
+    assert code_of(call(rest, "DELETE", "/signup")) == (405, "method_not_allowed")
+
+
+def test_refresh_of_an_expired_or_vanished_session(rest, rest_db, make_user):
+    user = make_user()
+    app = client_for(rest)
+    session = app.auth.sign_in_with_password({"email": user.email, "password": user.password}).session
+    session_id = tokens.decode(session.access_token, rest.jwt_secret)["session_id"]
+    rest_db.execute("update auth.sessions set not_after = now() - interval '1 second' where id = %s", (session_id,))
+    error = api_error(lambda: client_for(rest).auth.refresh_session(session.refresh_token))
+    assert (error.status, error.code) == (400, "session_expired")
+    # A refresh token with no session (GoTrue's tokens from before sessions existed).
+    rest_db.execute("insert into auth.refresh_tokens (token, user_id, revoked, created_at, updated_at) "
+                    "values ('orphan-token', %s, false, now(), now())", (user.id,))
+    error = api_error(lambda: client_for(rest).auth.refresh_session("orphan-token"))
+    assert (error.status, error.code) == (400, "session_not_found")
+
+
+def test_user_endpoint_codes(rest, make_user):
+    user = make_user()
+    assert code_of(call(rest, "PUT", "/user", token=user.token, json={"app_metadata": {"plan": "pro"}})) == \
+        (403, "not_admin")
+    foreign_aud = tokens.sign(user.claims | {"aud": "other"}, rest.jwt_secret)
+    assert code_of(call(rest, "GET", "/user", token=foreign_aud)) == (400, "validation_failed")
+    not_uuid = tokens.sign(user.claims | {"sub": "not-a-uuid"}, rest.jwt_secret)
+    assert code_of(call(rest, "GET", "/user", token=not_uuid)) == (400, "bad_jwt")
+    no_sub = tokens.sign({k: v for k, v in user.claims.items() if k != "sub"}, rest.jwt_secret)
+    assert code_of(call(rest, "GET", "/user", token=no_sub)) == (403, "bad_jwt")
+    assert code_of(call(rest, "POST", "/logout", json={})) == (401, "no_authorization")
+
+
+def test_admin_endpoint_codes(rest):
+    service = rest.service_key
+    assert code_of(call(rest, "GET", "/admin/users/not-a-uuid", token=service)) == (404, "validation_failed")
+    assert code_of(call(rest, "GET", f"/admin/users/{uuid.uuid4()}", token=service)) == (404, "user_not_found")
+    assert code_of(call(rest, "POST", "/admin/users", token=service,
+                        json={"email": email(), "id": "nope"})) == (400, "validation_failed")
+    assert code_of(call(rest, "POST", "/admin/users", token=service,
+                        json={"email": email(), "password": "a", "password_hash": "b"})) == (400, "validation_failed")
+    assert code_of(call(rest, "POST", "/admin/users", token=service,
+                        json={"email": email(), "ban_duration": "forever"})) == (400, "validation_failed")
+    assert code_of(call(rest, "GET", "/admin/users", token=service, params={"page": "x"})) == (400, "validation_failed")
+    user_id = str(uuid.uuid4())
+    made = call(rest, "POST", "/admin/users", token=service, json={"email": email(), "id": user_id})
+    assert made.status_code == 200 and made.json()["id"] == user_id  # an explicit id, as GoTrue allows
+    listing = call(rest, "GET", "/admin/users", token=service, params={"per_page": 1})
+    assert listing.status_code == 200 and len(listing.json()["users"]) == 1
+    assert int(listing.headers["x-total-count"]) >= 1 and 'rel="last"' in listing.headers["link"]
