@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode
@@ -30,7 +31,7 @@ from starlette.routing import Route
 
 from .. import tokens
 from . import store
-from .errors import INVALID_LOGIN, ApiError, WeakPassword, bad_request, forbidden, not_found, unprocessable
+from .errors import INVALID_LOGIN, ApiError, WeakPassword, bad_request, forbidden, unprocessable
 from .settings import AuthSettings
 from .users import PGCRYPTO_SCHEMA, insert_user_query, user_params
 
@@ -336,7 +337,7 @@ class Auth:
 
     async def change_email(self, conn: AsyncConnection, user: store.User, email: str, redirect_to: str | None) -> None:
         if not self.settings.email_confirmations:
-            await set_email(conn, user.id, email)
+            await store.set_email(conn, user.id, email)
             return
         token = secrets.token_hex(28)
         await conn.execute(
@@ -374,166 +375,12 @@ class Auth:
                     "update auth.users set email_confirmed_at = coalesce(email_confirmed_at, now()), "
                     "confirmation_token = '', updated_at = now() where id = %s", (user_id,))
             else:
-                await set_email(conn, user_id, row[1])
+                await store.set_email(conn, user_id, row[1])
             issued = await store.start_session(conn, user_id, "otp", *client_of(request))
             session = await self.session_response(conn, user_id, issued)
         fragment = urlencode({k: session[k] for k in ("access_token", "expires_at", "expires_in", "refresh_token",
                                                       "token_type")} | {"type": kind})
         return RedirectResponse(f"{redirect_to}#{fragment}", 303)
-
-    # -- admin
-
-    async def admin_list(self, request: Request) -> Response:
-        self.require_admin(request)
-        page = bounded_int(request.query_params.get("page"), 1, 1, 1_000_000)
-        per_page = bounded_int(request.query_params.get("per_page"), 50, 1, 1000)
-        aud = self.aud(request)
-        async with self.pool.connection() as conn:
-            total = (await (await conn.execute("select count(*) from auth.users where aud = %s", (aud,))).fetchone())[0]
-            cur = await conn.execute(
-                "select id from auth.users where aud = %s order by created_at desc, id limit %s offset %s",
-                (aud, per_page, (page - 1) * per_page))
-            users = [(await store.user_by_id(conn, str(r[0]))).json() for r in await cur.fetchall()]
-        last = max(1, -(-total // per_page))
-        links = [f'</admin/users?page={page + 1}&per_page={per_page}>; rel="next"'] if page < last else []
-        links.append(f'</admin/users?page={last}&per_page={per_page}>; rel="last"')
-        return JSONResponse({"users": users, "aud": aud}, headers={"x-total-count": str(total), "link": ", ".join(links)})
-
-    async def admin_create(self, request: Request) -> Response:
-        self.require_admin(request)
-        params = await self.body(request)
-        email, phone = params.get("email") or "", params.get("phone") or ""
-        aud = params.get("aud") or self.aud(request)
-        if not email and not phone:
-            raise bad_request("validation_failed", "Cannot create a user without either an email or phone")
-        if phone:
-            raise bad_request("phone_provider_disabled", "Phone users are not supported by supakit's local auth")
-        email = self.validate_email(email)
-        password, password_hash = params.get("password"), params.get("password_hash")
-        if password and password_hash:
-            raise bad_request("validation_failed", "Only a password or a password hash should be provided")
-        if password_hash:
-            raise bad_request("validation_failed", "password_hash is not supported by supakit's local auth")
-        if password:
-            self.check_password_strength(str(password))
-        user_id = params.get("id")
-        if user_id is not None:
-            try:
-                parsed = uuid.UUID(str(user_id))
-            except ValueError:
-                raise bad_request("validation_failed", "ID must conform to the uuid v4 format") from None
-            if parsed.int == 0:
-                raise bad_request("validation_failed", "ID cannot be a nil uuid")
-            user_id = str(parsed)
-        user_metadata = params.get("user_metadata") or {}
-        app_metadata = params.get("app_metadata") or {}
-        async with self.pool.connection() as conn:
-            if await store.email_taken(conn, email, aud):
-                raise unprocessable("email_exists", DUPLICATE_EMAIL)
-            values = user_params(email, password or None, user_metadata, user_id=user_id,
-                                 confirmed=bool(params.get("email_confirm")), extra_app_metadata=app_metadata,
-                                 cost=self.settings.bcrypt_cost, aud=aud, role=params.get("role") or "authenticated")
-            cur = await conn.execute(insert_user_query(self.crypt_schema), values)
-            new_id = str((await cur.fetchone())[0])
-            await apply_ban(conn, new_id, params.get("ban_duration"))
-            return JSONResponse((await store.user_by_id(conn, new_id)).json())
-
-    async def admin_user(self, conn: AsyncConnection, request: Request) -> store.User:
-        self.require_admin(request)
-        raw = request.path_params["user_id"]
-        try:
-            user_id = str(uuid.UUID(raw))
-        except ValueError:
-            raise not_found("validation_failed", "user_id must be an UUID") from None
-        user = await store.user_by_id(conn, user_id)
-        if user is None:
-            raise not_found("user_not_found", "User not found")
-        return user
-
-    async def admin_get(self, request: Request) -> Response:
-        async with self.pool.connection() as conn:
-            return JSONResponse((await self.admin_user(conn, request)).json())
-
-    async def admin_update(self, request: Request) -> Response:
-        async with self.pool.connection() as conn:
-            user = await self.admin_user(conn, request)
-            params = await self.body(request)
-            if params.get("role"):
-                await conn.execute("update auth.users set role = %s, updated_at = now() where id = %s",
-                                   (str(params["role"]), user.id))
-            if params.get("email"):
-                email = self.validate_email(params["email"])
-                if email != (user.row["email"] or "") and await store.email_taken(conn, email, user.row["aud"], user.id):
-                    raise unprocessable("email_exists", DUPLICATE_EMAIL)
-                await set_email(conn, user.id, email)
-            if params.get("password"):
-                self.check_password_strength(str(params["password"]))
-                await store.set_password(conn, self.crypt_schema, user.id, str(params["password"]), self.settings.bcrypt_cost)
-                await store.logout(conn, user.id, None, "global")
-            if params.get("email_confirm") is True:
-                await conn.execute("update auth.users set email_confirmed_at = coalesce(email_confirmed_at, now()), "
-                                   "confirmation_token = '' where id = %s", (user.id,))
-            for key, column in (("user_metadata", "raw_user_meta_data"), ("app_metadata", "raw_app_meta_data")):
-                if isinstance(params.get(key), dict):
-                    await store.merge_metadata(conn, user.id, column, params[key])
-            await apply_ban(conn, user.id, params.get("ban_duration"))
-            return JSONResponse((await store.user_by_id(conn, user.id)).json())
-
-    async def admin_delete(self, request: Request) -> Response:
-        async with self.pool.connection() as conn:
-            user = await self.admin_user(conn, request)
-            params = await self.body(request)
-            if params.get("should_soft_delete"):
-                await soft_delete(conn, user.id)
-            else:
-                await conn.execute("delete from auth.users where id = %s", (user.id,))
-        return JSONResponse({})
-
-
-async def set_email(conn: AsyncConnection, user_id: str, email: str) -> None:
-    """GoTrue's SetEmail plus the email identity following it."""
-    await conn.execute(
-        "update auth.users set email = %s, email_change = '', email_change_token_new = '', "
-        "email_change_sent_at = null, updated_at = now() where id = %s", (email, user_id))
-    await conn.execute(
-        "update auth.identities set identity_data = identity_data || jsonb_build_object('email', %s::text), "
-        "updated_at = now() where user_id = %s and provider = 'email'", (email, user_id))
-
-
-async def soft_delete(conn: AsyncConnection, user_id: str) -> None:
-    """GoTrue's SoftDeleteUser: email and phone replaced by hashes, secrets and metadata cleared, sessions ended."""
-    await conn.execute(
-        """
-        update auth.users set
-          email = case when email is null or email = '' then email
-                  else encode(sha256(convert_to(id::text || email, 'utf8')), 'base64') end,
-          phone = case when phone is null or phone = '' then phone
-                  else encode(sha256(convert_to(id::text || phone, 'utf8')), 'base64') end,
-          encrypted_password = null, confirmation_token = '', recovery_token = '',
-          email_change_token_current = '', email_change_token_new = '', phone_change_token = '',
-          raw_user_meta_data = '{}', raw_app_meta_data = '{}', deleted_at = now(), updated_at = now()
-        where id = %s
-        """, (user_id,))
-    await conn.execute(
-        "update auth.identities set identity_data = '{}', "
-        "provider_id = encode(sha256(convert_to(user_id::text || provider_id, 'utf8')), 'base64') "
-        "where user_id = %s", (user_id,))
-    await conn.execute("delete from auth.sessions where user_id = %s", (user_id,))
-
-
-async def apply_ban(conn: AsyncConnection, user_id: str, duration: Any) -> None:
-    if duration is None or duration == "":
-        return
-    if duration == "none":
-        await conn.execute("update auth.users set banned_until = null where id = %s", (user_id,))
-        return
-    match = re.fullmatch(r"(\d+)(h|m|s)", str(duration))
-    if not match:
-        raise bad_request("validation_failed", f"invalid format for ban duration: {duration}")
-    seconds = int(match.group(1)) * {"h": 3600, "m": 60, "s": 1}[match.group(2)]
-    await conn.execute("update auth.users set banned_until = now() + make_interval(secs => %s) where id = %s",
-                       (seconds, user_id))
-
 
 def obfuscated_user(email: str, aud: str, data: dict) -> dict[str, Any]:
     """GoTrue's sanitizeUser: a repeated sign-up looks like a fresh one, so emails cannot be probed."""
@@ -577,6 +424,8 @@ def handler(auth: Auth, method: Callable[[Request], Awaitable[Response]]) -> Cal
 
 def create_app(settings: AuthSettings | None = None) -> Starlette:
     """The app; `uvicorn --factory supakit.auth.app:create_app` reads the settings from the environment."""
+    from . import admin  # it builds on this module's Auth
+
     auth = Auth(settings or AuthSettings.from_env())
 
     @asynccontextmanager
@@ -599,11 +448,11 @@ def create_app(settings: AuthSettings | None = None) -> Starlette:
         route("/user", auth.update_user, "PUT"),
         route("/logout", auth.logout, "POST"),
         route("/verify", auth.verify, "GET"),
-        route("/admin/users", auth.admin_list, "GET"),
-        route("/admin/users", auth.admin_create, "POST"),
-        route("/admin/users/{user_id}", auth.admin_get, "GET"),
-        route("/admin/users/{user_id}", auth.admin_update, "PUT"),
-        route("/admin/users/{user_id}", auth.admin_delete, "DELETE"),
+        route("/admin/users", partial(admin.admin_list, auth), "GET"),
+        route("/admin/users", partial(admin.admin_create, auth), "POST"),
+        route("/admin/users/{user_id}", partial(admin.admin_get, auth), "GET"),
+        route("/admin/users/{user_id}", partial(admin.admin_update, auth), "PUT"),
+        route("/admin/users/{user_id}", partial(admin.admin_delete, auth), "DELETE"),
     ]
 
     async def not_found_handler(request: Request, exc: Exception) -> Response:

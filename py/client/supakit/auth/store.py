@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import string
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from .errors import bad_request
 from .users import INSTANCE_ID, iso
 
 USER_COLUMNS = """
@@ -247,3 +249,48 @@ async def merge_metadata(conn: AsyncConnection, user_id: str, column: str, updat
     await conn.execute(
         f"update auth.users set {column} = (coalesce({column}, '{{}}'::jsonb) || %s) - %s::text[], "
         f"updated_at = now() where id = %s", (Jsonb(keep), drop, user_id))
+
+
+async def set_email(conn: AsyncConnection, user_id: str, email: str) -> None:
+    """GoTrue's SetEmail plus the email identity following it."""
+    await conn.execute(
+        "update auth.users set email = %s, email_change = '', email_change_token_new = '', "
+        "email_change_sent_at = null, updated_at = now() where id = %s", (email, user_id))
+    await conn.execute(
+        "update auth.identities set identity_data = identity_data || jsonb_build_object('email', %s::text), "
+        "updated_at = now() where user_id = %s and provider = 'email'", (email, user_id))
+
+
+async def soft_delete(conn: AsyncConnection, user_id: str) -> None:
+    """GoTrue's SoftDeleteUser: email and phone replaced by hashes, secrets and metadata cleared, sessions ended."""
+    await conn.execute(
+        """
+        update auth.users set
+          email = case when email is null or email = '' then email
+                  else encode(sha256(convert_to(id::text || email, 'utf8')), 'base64') end,
+          phone = case when phone is null or phone = '' then phone
+                  else encode(sha256(convert_to(id::text || phone, 'utf8')), 'base64') end,
+          encrypted_password = null, confirmation_token = '', recovery_token = '',
+          email_change_token_current = '', email_change_token_new = '', phone_change_token = '',
+          raw_user_meta_data = '{}', raw_app_meta_data = '{}', deleted_at = now(), updated_at = now()
+        where id = %s
+        """, (user_id,))
+    await conn.execute(
+        "update auth.identities set identity_data = '{}', "
+        "provider_id = encode(sha256(convert_to(user_id::text || provider_id, 'utf8')), 'base64') "
+        "where user_id = %s", (user_id,))
+    await conn.execute("delete from auth.sessions where user_id = %s", (user_id,))
+
+
+async def apply_ban(conn: AsyncConnection, user_id: str, duration: Any) -> None:
+    if duration is None or duration == "":
+        return
+    if duration == "none":
+        await conn.execute("update auth.users set banned_until = null where id = %s", (user_id,))
+        return
+    match = re.fullmatch(r"(\d+)(h|m|s)", str(duration))
+    if not match:
+        raise bad_request("validation_failed", f"invalid format for ban duration: {duration}")
+    seconds = int(match.group(1)) * {"h": 3600, "m": 60, "s": 1}[match.group(2)]
+    await conn.execute("update auth.users set banned_until = now() + make_interval(secs => %s) where id = %s",
+                       (seconds, user_id))
