@@ -56,10 +56,10 @@ else
 fi
 
 # --- image ----------------------------------------------------------------------------
-# An image built before pg_cron joined it is rebuilt.
-if docker image inspect "$IMAGE" >/dev/null 2>&1 &&
-   docker run --rm --entrypoint /bin/test "$IMAGE" -f /usr/share/postgresql/15/extension/pg_cron.control; then
-  say "image $IMAGE already present"
+# What the image holds; an image built with another list (an older script) is rebuilt.
+PACKAGES="postgresql-15,postgresql-15-cron,postgresql-15-pgtap"
+if [ "$(docker image inspect -f '{{ index .Config.Labels "supakit.packages" }}' "$IMAGE" 2>/dev/null)" = "$PACKAGES" ]; then
+  say "image $IMAGE already present ($PACKAGES)"
   exit 0
 fi
 
@@ -90,8 +90,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-say "debootstrap bookworm with postgresql-15 and pg_cron from $MIRROR into $ROOTFS (about a minute)"
-debootstrap --variant=minbase --include=postgresql-15,postgresql-15-cron bookworm "$ROOTFS" "$MIRROR" \
+say "debootstrap bookworm with $PACKAGES from $MIRROR into $ROOTFS (about a minute)"
+debootstrap --variant=minbase --include="$PACKAGES" bookworm "$ROOTFS" "$MIRROR" \
   >/var/log/supakit-debootstrap.log 2>&1 || {
   say "debootstrap failed; last lines of /var/log/supakit-debootstrap.log:" >&2
   tail -n 20 /var/log/supakit-debootstrap.log >&2
@@ -174,6 +174,7 @@ tar --numeric-owner -C "$ROOTFS" -c . | docker import \
   --change 'ENV PGDATA=/var/lib/postgresql/data' \
   --change 'ENV LANG=C.UTF-8' \
   --change 'EXPOSE 5432' \
-  --message "supakit: Debian bookworm + postgresql-15 (built by .ci/docker.sh)" \
+  --change "LABEL supakit.packages=$PACKAGES" \
+  --message "supakit: Debian bookworm + $PACKAGES (built by .ci/docker.sh)" \
   - "$IMAGE" >/dev/null
 say "image $IMAGE built ($(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1/1e6}'))"

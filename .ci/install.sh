@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything supakit needs on a fresh Debian machine (as root), idempotently.
-#   bash .ci/install.sh            Python packages, PostgreSQL 15 (+ pg_cron), nginx, PgBouncer, PostgREST
+#   bash .ci/install.sh            Python packages, PostgreSQL 15 (+ pg_cron, pgTAP, pg_prove), nginx, PgBouncer, PostgREST
 #   bash .ci/install.sh --docker   ... plus docker.io, a running dockerd and the test image
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,8 @@ apt_install() {
 
 missing=()
 [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql-15)
+[ -f /usr/share/postgresql/15/extension/pgtap.control ] || missing+=(postgresql-15-pgtap)
+command -v pg_prove >/dev/null || missing+=(libtap-parser-sourcehandler-pgtap-perl)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
 [ -f /usr/share/postgresql/15/extension/pg_cron.control ] || missing+=(postgresql-15-cron)

@@ -58,7 +58,7 @@ def main() -> None:
             with server.connect(autocommit=True) as admin:
                 admin.execute(f'create database "{name}"')
             with server.connect(name, autocommit=True) as conn:
-                apply_bootstrap(conn, project=project)
+                apply_bootstrap(conn)
             url = server.url(name)
             full.append(timed(lambda: migrate(url, project)))
             noop.append(timed(lambda: migrate(url, project)))

@@ -57,7 +57,7 @@ def test_missing_image_is_one_line_naming_the_image(docker_client):
         start_container(image)
     message = str(info.value)
     assert image in message
-    assert "docker.sh" in message
+    assert "docker pull it" in message and "docker.sh" not in message  # no repository script for users
     assert "\n" not in message and "Traceback" not in message
     assert not [c for c in docker_client.containers.list(all=True) if c.attrs["Config"]["Image"] == image]
 

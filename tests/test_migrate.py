@@ -31,7 +31,7 @@ def empty_url(supakit_server):
     with supakit_server.connect(autocommit=True) as admin:
         admin.execute(f'create database "{name}"')
     with supakit_server.connect(name, autocommit=True) as conn:
-        apply_bootstrap(conn, project=REAL)
+        apply_bootstrap(conn)
     yield supakit_server.url(name)
     databases.drop(supakit_server, name)
 

@@ -865,7 +865,7 @@ def test_rollbacks_undo_their_migrations_one_by_one(supakit_server):
     try:
         url = supakit_server.url(name)
         with supakit_server.connect(name, autocommit=True) as conn:
-            apply_bootstrap(conn, project=project)
+            apply_bootstrap(conn)
             bare = schema_snapshot(conn)
             migrate(url, project)
             full = schema_snapshot(conn)

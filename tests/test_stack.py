@@ -21,6 +21,8 @@ from supakit.providers.base import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
+pytestmark = pytest.mark.backend_independent  # the stack runs its own Postgres
+
 
 class StackCli:
     def __init__(self, root: Path):
@@ -122,6 +124,66 @@ def test_changing_ports_of_an_existing_stack_is_refused(stack):
     result = stack.run("up", "--db-port", "1", check=False)
     assert result.returncode == 1
     assert "uses db port" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_db_reset_drops_the_data_and_seeds_again(stack):
+    info = stack.json("status")["stack"]["info"]
+    with psycopg.connect(info["db_url"], autocommit=True) as conn:
+        conn.execute("insert into auth.users (email) values ('before-reset@example.test')")
+        conn.execute("create table public.made_by_hand (x int)")
+    seed = stack.root / "sql" / "seed.sql"
+    seed.write_text("insert into auth.users (email) values ('seeded@example.test');\n")
+    result = stack.run("db", "reset")
+    assert "sql/seed.sql" in result.stdout
+    with psycopg.connect(info["db_url"]) as conn:
+        emails = {r[0] for r in conn.execute("select email from auth.users")}
+        assert emails == {"seeded@example.test"}
+        assert conn.execute("select to_regclass('public.made_by_hand')").fetchone()[0] is None
+        assert conn.execute("select count(*) from public.profiles").fetchone()[0] == 1  # the trigger came back
+    headers = {"apikey": info["service_role_key"]}
+    deadline = time.monotonic() + 10
+    while (response := httpx.get(info["rest_url"] + "/profiles?select=email", headers=headers)).status_code != 200:
+        assert time.monotonic() < deadline, response.text  # PostgREST reconnects after the drop
+        time.sleep(0.2)
+    assert response.json() == [{"email": "seeded@example.test"}]
+
+
+def test_a_failing_seed_leaves_nothing_half_written(stack):
+    info = stack.json("status")["stack"]["info"]
+    (stack.root / "sql" / "seed.sql").write_text(
+        "insert into auth.users (email) values ('half@example.test');\nselect no_such_function();\n"
+    )
+    result = stack.run("db", "reset", check=False)
+    assert result.returncode == 1 and "seed sql/seed.sql failed" in result.stderr
+    assert "Traceback" not in result.stderr
+    with psycopg.connect(info["db_url"]) as conn:
+        assert conn.execute("select count(*) from auth.users where email = 'half@example.test'").fetchone()[0] == 0
+    (stack.root / "sql" / "seed.sql").write_text("-- no seed data\n")
+    stack.run("db", "reset")
+
+
+def test_status_with_a_database_url_shows_that_database_only(stack):
+    info = stack.json("status")["stack"]["info"]
+    shown = stack.run("status", "--database-url", info["db_url"]).stdout
+    assert "applied:" in shown and "postgrest" not in shown and "API URL" not in shown
+    assert stack.json("status", "--database-url", info["db_url"])["stack"] is None
+
+
+def test_a_failed_up_stops_what_it_started():
+    root = Path(tempfile.mkdtemp(prefix="supakit-broken-"))
+    os.chmod(root, 0o755)
+    (root / "sql" / "migrations").mkdir(parents=True)
+    (root / "sql" / "migrations" / "0001_broken.sql").write_text("create table public.t (id int);\nselect 1/0;\n")
+    cli = StackCli(root)
+    try:
+        result = cli.run("up", "--api-port", str(free_port()), "--db-port", str(free_port()), check=False)
+        assert result.returncode == 1 and "0001_broken.sql" in result.stderr and "Traceback" not in result.stderr
+        processes = cli.json("status")["stack"]
+        assert {k: processes[k] for k in ("postgres", "postgrest", "gateway")} == {
+            "postgres": False, "postgrest": False, "gateway": False}
+    finally:
+        cli.run("down", check=False)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_the_demo_runs_against_the_stack(stack):

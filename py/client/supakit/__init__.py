@@ -1,6 +1,11 @@
 """supakit: a Supabase-native PostgREST companion with SQL-first migrations."""
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("supakit")
+except PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0.0.0+unknown"
 
 # The client is imported on first use, so `supakit` commands do not pay for it.
 _LAZY = {"Client": "supakit.client", "AsyncClient": "supakit.client", "Pool": "supakit.pool"}

@@ -1,4 +1,4 @@
-"""Apply the Supabase compatibility bootstrap (`sql/bootstrap/supabase_compat.sql`).
+"""Apply the Supabase compatibility bootstrap (packaged `sql/bootstrap/supabase_compat.sql`).
 
 It is environment, not schema: skipped on a real Supabase project, where
 `auth.users` exists and the `auth` schema does not carry our marker comment.
@@ -6,12 +6,10 @@ It is environment, not schema: skipped on a real Supabase project, where
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import psycopg
 from psycopg import sql
 
-from .project import Project, find_project
+from .resources import read_sql
 
 MARKER = "supakit compat bootstrap"
 
@@ -26,20 +24,16 @@ def is_real_supabase(conn: psycopg.Connection) -> bool:
 
 
 SCRIPT_NAME = "supabase_compat.sql"
-# supakit's own copy, for projects that do not carry one in sql/bootstrap/.
-BUNDLED = Path(__file__).resolve().parents[3] / "sql" / "bootstrap" / SCRIPT_NAME
 
 
-def bootstrap_script(project: Project | None = None) -> Path:
-    """The project's `sql/bootstrap/supabase_compat.sql` if it has one, else supakit's."""
-    own = (project or find_project()).bootstrap / SCRIPT_NAME
-    return own if own.exists() else BUNDLED
+def bootstrap_sql() -> str:
+    """supakit's own bootstrap, from the installed package."""
+    return read_sql("bootstrap", SCRIPT_NAME)
 
 
 def apply_bootstrap(
     conn: psycopg.Connection,
     authenticator_password: str | None = None,
-    project: Project | None = None,
 ) -> bool:
     """Create Supabase's roles, `auth` schema and default privileges; False if skipped.
 
@@ -47,7 +41,7 @@ def apply_bootstrap(
     """
     if is_real_supabase(conn):
         return False
-    script = bootstrap_script(project).read_text()
+    script = bootstrap_sql()
     with conn.transaction():
         # Serialise concurrent bootstraps: `create role` checks are not race-free.
         conn.execute("select pg_advisory_xact_lock(hashtext('supakit.bootstrap'))")

@@ -15,7 +15,24 @@ app = typer.Typer(
 )
 
 # Each module defines `register(app)`; listed here so `supakit --help` is complete.
-COMMAND_MODULES: tuple[str, ...] = ("stack", "migrations", "backfill", "lint", "doctor", "gen")
+COMMAND_MODULES: tuple[str, ...] = ("init", "stack", "db", "migrations", "backfill", "lint", "doctor", "gen", "sqltest")
+
+
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"supakit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="print supakit's version and exit"),
+) -> None:
+    """Supabase-native PostgREST companion: local stack, SQL-first migrations, lint, doctor."""
+
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"supakit.commands.{_name}").register(app)

@@ -1,17 +1,19 @@
 """The local stack (`supakit up`): Postgres, PostgREST, the auth server, the gateway and PgBouncer, no Docker.
 
-Like `supabase start`: the API on 54321, Postgres on 54322, the local development
-JWT secret, data kept under `.supakit/` across `down` and `up`. Every step checks
-what already runs, so `up` twice changes nothing and `up` after a crash restarts
-only what died.
+Like `supabase start`: the API on 54321, Postgres on 54322 (or the project's
+ports), the local development JWT secret, data kept across `down` and `up`. Every
+step checks what already runs, so `up` twice changes nothing and `up` after a crash
+restarts only what died; a failed `up` stops what it started.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import psycopg
 
@@ -24,8 +26,9 @@ from .errors import ConfigError
 from .migrate import MigrateResult, migrate
 from .project import Project
 from .providers.base import PostgresServer, free_port, wait_until_accepting
-from .providers.local import LocalCluster
+from .providers.local import LocalCluster, reachable_by_server_user
 from .rest import RestEndpoint
+from .seed import apply_seed
 
 STACK_SETTINGS = {"max_connections": "100"}
 DB_NAME = "postgres"
@@ -46,6 +49,8 @@ class StackState:
     jwt_secret: str = tokens.DEFAULT_JWT_SECRET
     db_password: str = "postgres"
     authenticator_password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+    # Where the cluster lives, decided at the first `up`: "" means `.supakit/db`.
+    cluster_dir: str = ""
     pids: dict[str, int] = field(default_factory=dict)
 
 
@@ -59,8 +64,12 @@ class Stack:
     # -- what the stack is
 
     @property
+    def cluster_dir(self) -> Path:
+        return Path(self.state.cluster_dir) if self.state.cluster_dir else self.dir / "db"
+
+    @property
     def cluster(self) -> LocalCluster:
-        return LocalCluster(self.dir / "db", self.state.db_port, self.state.db_password,
+        return LocalCluster(self.cluster_dir, self.state.db_port, self.state.db_password,
                             STACK_SETTINGS | cron.server_settings(DB_NAME))
 
     @property
@@ -107,7 +116,8 @@ class Stack:
     # -- lifecycle
 
     def choose_ports(self, api_port: int | None = None, db_port: int | None = None) -> None:
-        """Ports are chosen before the first `up`; changing them later would orphan clients."""
+        """Ports are chosen before the first `up` (flags, else the project's settings);
+        changing them later would orphan clients."""
         wanted = {"api_port": api_port, "db_port": db_port}
         if self.state_file.exists():
             for name, value in wanted.items():
@@ -123,7 +133,16 @@ class Stack:
             self.state.db_port = db_port
 
     def up(self) -> MigrateResult:
-        """Start whatever is not running, bootstrap and migrate; returns what migrate did."""
+        """Start whatever is not running, bootstrap, migrate (and seed a new database);
+        returns what migrate did. On failure, stops what this call started."""
+        started: list[str] = []
+        try:
+            return self._up(started)
+        except BaseException:
+            self._stop(started)
+            raise
+
+    def _up(self, started: list[str]) -> MigrateResult:
         self.dir.mkdir(parents=True, exist_ok=True)
         if not self.state.postgrest_port:
             self.state.postgrest_port, self.state.postgrest_admin_port = free_port(), free_port()
@@ -131,79 +150,128 @@ class Stack:
             self.state.auth_port = free_port()
         if not self.state.pooler_port:
             self.state.pooler_port = 54329 if self.state.db_port == 54322 else free_port()
-        self._save()  # the ports and secrets are fixed from the first `up` on
+        if not self.state_file.exists() and not (self.dir / "db").exists():
+            self.state.cluster_dir = self._choose_cluster_dir()
+        self._save()  # the ports, secrets and data directory are fixed from the first `up` on
         cluster = self.cluster
-        if not cluster.initialized():
+        fresh = not cluster.initialized()
+        if fresh:
             cluster.init()
         if not cluster.running():
             cluster.start()
+            started.append("postgres")
         wait_until_accepting(self.server)
-        with psycopg.connect(self.db_url, autocommit=True) as conn:
-            apply_bootstrap(conn, authenticator_password=self.state.authenticator_password, project=self.project)
-            cron.enable(conn)  # before migrating: migrations schedule their jobs where pg_cron runs
-        result = migrate(self.db_url, self.project)
-        self._start_postgrest()
-        self._start_auth()
-        self._start_gateway()
-        self._start_pooler()
+        result = self._prepare_database(seed=fresh)
+        if self._start_postgrest():
+            started.append("postgrest")
+        if self._start_auth():
+            started.append("auth")
+        if self._start_gateway():
+            started.append("gateway")
+        if self._start_pooler():
+            started.append("pooler")
         self._save()
         return result
 
+    def _prepare_database(self, *, seed: bool) -> MigrateResult:
+        with psycopg.connect(self.db_url, autocommit=True) as conn:
+            apply_bootstrap(conn, authenticator_password=self.state.authenticator_password)
+            cron.enable(conn)  # before migrating: migrations schedule their jobs where pg_cron runs
+        result = migrate(self.db_url, self.project)
+        if seed:
+            apply_seed(self.db_url, self.project)
+        return result
+
+    def reset(self) -> MigrateResult:
+        """Drop the local database, then bootstrap, migrate and seed it again (`supakit db reset`)."""
+        if not self.state_file.exists() or not self.running()["postgres"]:
+            raise ConfigError("the local stack is not running: `supakit up` first (reset only acts on the local stack)")
+        server = self.server
+        with server.connect("template1", autocommit=True) as admin:
+            admin.execute(f"drop database if exists {DB_NAME} with (force)")
+            admin.execute(f"create database {DB_NAME}")
+        result = self._prepare_database(seed=True)
+        with psycopg.connect(self.db_url, autocommit=True) as conn:
+            conn.execute("notify pgrst, 'reload schema'")
+        return result
+
+    def _choose_cluster_dir(self) -> str:
+        """"" (`.supakit/db`) when the Postgres OS user can reach it; as root in a private
+        directory (mode 700: /root/app, a fresh mktemp -d), a directory of its own under
+        /var/lib/supakit, named after the project."""
+        if reachable_by_server_user(self.dir):
+            return ""
+        digest = hashlib.sha256(str(self.project.root).encode()).hexdigest()[:12]
+        return str(Path(os.environ.get("SUPAKIT_STACK_DATA_DIR", "/var/lib/supakit")) / f"{self.project.root.name}-{digest}")
+
     def down(self) -> None:
         """Stop every process; the data directory stays."""
-        processes.stop(self.state.pids.pop("pooler", None), pooler.BINARY)
-        processes.stop(self.state.pids.pop("gateway", None), gateway.BINARY)
-        processes.stop(self.state.pids.pop("postgrest", None), postgrest.BINARY)
-        auth_server.stop(self.state.pids.pop("auth", None))
-        if self.cluster.initialized():
+        self._stop(["pooler", "gateway", "auth", "postgrest", "postgres"])
+
+    def _stop(self, components: list[str]) -> None:
+        for name, binary in (("pooler", pooler.BINARY), ("gateway", gateway.BINARY), ("postgrest", postgrest.BINARY)):
+            if name in components:
+                processes.stop(self.state.pids.pop(name, None), binary)
+        if "auth" in components:
+            auth_server.stop(self.state.pids.pop("auth", None))
+        if "postgres" in components and self.cluster.initialized():
             self.cluster.stop(mode="fast")
         if self.state_file.exists():
             self._save()
 
-    def _start_postgrest(self) -> None:
+    def _start_postgrest(self) -> bool:
+        """Start PostgREST unless it runs; whether this call started it."""
         s = self.state
         if processes.alive(s.pids.get("postgrest"), postgrest.BINARY):
-            return
+            return False
         config = postgrest.PostgrestConfig(
             db_uri=self.server.url(DB_NAME, user="authenticator", password=s.authenticator_password),
             jwt_secret=s.jwt_secret,
             port=s.postgrest_port,
             admin_port=s.postgrest_admin_port,
+            schemas=", ".join(self.project.settings.schemas),
         )
         s.pids["postgrest"] = postgrest.start_postgrest(config, self.dir / "postgrest", detach=True).pid
+        return True
 
-    def _start_auth(self) -> None:
+    def _start_auth(self) -> bool:
         """GoTrue's password flows at /auth/v1 (supakit.auth); its log holds the confirmation links."""
         s = self.state
         if auth_server.alive(s.pids.get("auth")):
-            return
+            return False
         settings = AuthSettings(
             db_url=self.db_url, jwt_secret=s.jwt_secret, api_url=self.api_url,
             email_confirmations=os.environ.get("SUPAKIT_AUTH_EMAIL_CONFIRMATIONS", "").lower() in ("1", "true", "yes"),
         )
         s.pids["auth"] = auth_server.start_auth(settings, self.dir / "auth", port=s.auth_port, detach=True).pid
+        return True
 
-    def _start_pooler(self) -> None:
+    def _start_pooler(self) -> bool:
+        """PgBouncer in front of the cluster; its files live with the cluster's, which the
+        postgres OS user (PgBouncer's user when we are root) can reach."""
         s = self.state
         if processes.alive(s.pids.get("pooler"), pooler.BINARY):
-            return
+            return False
         users = {"postgres": s.db_password, "authenticator": s.authenticator_password}
         config = pooler.PoolerConfig(s.pooler_port, s.db_port, users)
-        s.pids["pooler"] = pooler.start_pooler(config, self.dir / "pooler", detach=True).pid
+        s.pids["pooler"] = pooler.start_pooler(config, self.cluster_dir / "pooler", detach=True).pid
+        return True
 
-    def _start_gateway(self) -> None:
+    def _start_gateway(self) -> bool:
         s = self.state
         if processes.alive(s.pids.get("gateway"), gateway.BINARY):
-            return
+            return False
         endpoint = self.endpoint()
         config = gateway.GatewayConfig(s.api_port, s.postgrest_port, endpoint.anon_key, endpoint.service_key, s.auth_port)
         s.pids["gateway"] = gateway.start_gateway(config, self.dir / "gateway", detach=True).pid
+        return True
 
     # -- state file
 
     def _load(self) -> StackState:
         if not self.state_file.exists():
-            return StackState()
+            settings = self.project.settings
+            return StackState(api_port=settings.api_port, db_port=settings.db_port)
         try:
             return StackState(**json.loads(self.state_file.read_text()))
         except (ValueError, TypeError) as exc:

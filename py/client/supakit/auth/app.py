@@ -50,8 +50,9 @@ class Auth:
 
     def __init__(self, settings: AuthSettings):
         self.settings = settings
+        # Checked on checkout: a connection cut by `supakit db reset` is replaced, not handed out.
         self.pool = AsyncConnectionPool(settings.db_url, min_size=1, max_size=5, open=False,
-                                        kwargs={"autocommit": False})
+                                        kwargs={"autocommit": False}, check=AsyncConnectionPool.check_connection)
         self.crypt_schema = "extensions"
 
     async def open(self) -> None:

@@ -18,6 +18,14 @@ def project() -> Project:
     return find_project()
 
 
+def optional_project() -> Project | None:
+    """The project when there is one: commands given explicit files or URLs need none."""
+    try:
+        return find_project()
+    except ConfigError:
+        return None
+
+
 def database_url(explicit: str | None, proj: Project) -> str:
     """`--database-url`, else `SUPAKIT_DATABASE_URL`, else the local stack if it runs."""
     url = explicit or os.environ.get("SUPAKIT_DATABASE_URL")

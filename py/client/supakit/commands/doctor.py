@@ -10,7 +10,7 @@ import typer
 from ..doctor import Level, diagnose
 from ..doctor.report import as_json, check_list, failing, human
 from ..lint.context import parse_schemas
-from .common import DATABASE_URL_HELP, database_url, project
+from .common import DATABASE_URL_HELP, database_url, optional_project, project
 from .lint import EXPOSED_HELP
 
 
@@ -22,7 +22,7 @@ def doctor(
     database_url_option: str = typer.Option(None, "--database-url", help=DATABASE_URL_HELP),
     json_output: bool = typer.Option(False, "--json"),
     fail_level: str = typer.Option("warn", "--fail-level", help="exit 1 on a finding at this level or above: error, warn or info"),
-    exposed_schemas: str = typer.Option("public", "--exposed-schemas", envvar="SUPAKIT_EXPOSED_SCHEMAS", help=EXPOSED_HELP),
+    exposed_schemas: str = typer.Option(None, "--exposed-schemas", envvar="SUPAKIT_EXPOSED_SCHEMAS", help=EXPOSED_HELP),
     list_checks: bool = typer.Option(False, "--list-checks", help="print every check id and exit"),
 ) -> None:
     """Find tables without RLS, risky policies and functions, missing indexes; exit 1 at --fail-level."""
@@ -34,6 +34,9 @@ def doctor(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--fail-level") from None
     url = _url(database_url_option)
+    if exposed_schemas is None:
+        proj = optional_project()
+        exposed_schemas = ",".join(proj.settings.schemas) if proj is not None else "public"
     with psycopg.connect(url, autocommit=True) as conn:
         findings = diagnose(conn, sorted(parse_schemas(exposed_schemas)))
     typer.echo(as_json(findings) if json_output else human(findings))

@@ -9,7 +9,7 @@ import typer
 from ..lint import LintConfig, lint_paths
 from ..lint.context import parse_schemas
 from ..lint.output import FORMATS, render, rule_list
-from .common import project
+from .common import optional_project, project
 
 EXPOSED_HELP = "schemas PostgREST exposes, comma-separated (its db-schemas)"
 
@@ -19,9 +19,9 @@ def register(app: typer.Typer) -> None:
 
 
 def lint(
-    paths: list[Path] = typer.Argument(None, help="SQL files or directories (default: the project's sql/)"),
+    paths: list[Path] = typer.Argument(None, help="SQL files or directories (default: the project's migrations, functions and policies)"),
     fmt: str = typer.Option("human", "--format", help=f"output: {', '.join(FORMATS)}"),
-    exposed_schemas: str = typer.Option("public", "--exposed-schemas", envvar="SUPAKIT_EXPOSED_SCHEMAS", help=EXPOSED_HELP),
+    exposed_schemas: str = typer.Option(None, "--exposed-schemas", envvar="SUPAKIT_EXPOSED_SCHEMAS", help=EXPOSED_HELP),
     list_rules: bool = typer.Option(False, "--list-rules", help="print every rule id and exit"),
 ) -> None:
     """Check migrations for locks, breaking changes and Supabase security mistakes; exit 1 on findings."""
@@ -30,8 +30,11 @@ def lint(
         return
     if fmt not in FORMATS:
         raise typer.BadParameter(f"{fmt!r}: use one of {', '.join(FORMATS)}", param_hint="--format")
-    targets = list(paths) if paths else [project().sql]
-    findings, checked = lint_paths(targets, LintConfig(parse_schemas(exposed_schemas)))
+    proj = project() if not paths else optional_project()
+    targets = list(paths) if paths else proj.sql_dirs
+    schemas = exposed_schemas or (",".join(proj.settings.schemas) if proj is not None else "public")
+    rollbacks = proj.settings.rollbacks if proj is not None else True
+    findings, checked = lint_paths(targets, LintConfig(parse_schemas(schemas), rollbacks=rollbacks))
     output = render(fmt, findings, checked)
     if output:
         typer.echo(output)

@@ -28,7 +28,7 @@ def migrate(
     url = database_url(database_url_option, proj)
     if bootstrap:
         with psycopg.connect(url, autocommit=True) as conn:
-            apply_bootstrap(conn, project=proj)
+            apply_bootstrap(conn)
     result = run_migrate(url, proj)
     if json_output:
         emit_json({"applied": result.applied, "repeatables": result.repeatables})
@@ -61,7 +61,9 @@ def rollback(
 
 
 def new(name: str = typer.Argument(..., help="what the migration does, e.g. 'add project color'")) -> None:
-    """Write the next numbered migration and its rollback file."""
-    forward, backward = new_migration(project(), name)
-    typer.echo(f"created {forward.relative_to(project().root)}")
-    typer.echo(f"created {backward.relative_to(project().root)}")
+    """Write the next migration (NNNN_ or a timestamp, as the project names them) and its rollback."""
+    proj = project()
+    forward, backward = new_migration(proj, name)
+    typer.echo(f"created {forward.relative_to(proj.root)}")
+    if backward is not None:
+        typer.echo(f"created {backward.relative_to(proj.root)}")

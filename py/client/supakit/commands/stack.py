@@ -29,8 +29,8 @@ def register(app: typer.Typer) -> None:
 
 def up(
     json_output: bool = typer.Option(False, "--json", help="print the stack's URLs and keys as JSON"),
-    api_port: int = typer.Option(None, "--api-port", help="gateway port on first up (default 54321)"),
-    db_port: int = typer.Option(None, "--db-port", help="Postgres port on first up (default 54322)"),
+    api_port: int = typer.Option(None, "--api-port", help="gateway port on first up (default: the project's api-port, 54321)"),
+    db_port: int = typer.Option(None, "--db-port", help="Postgres port on first up (default: the project's db-port, 54322)"),
 ) -> None:
     """Start the local stack (Postgres, PostgREST, gateway), bootstrap and migrate it."""
     stack = Stack(project())
@@ -44,9 +44,10 @@ def up(
 
 
 def down() -> None:
-    """Stop the local stack; its data stays in .supakit/ for the next `up`."""
-    Stack(project()).down()
-    typer.echo("supakit local stack stopped (data kept in .supakit/).")
+    """Stop the local stack; its data stays for the next `up`."""
+    stack = Stack(project())
+    stack.down()
+    typer.echo(f"supakit local stack stopped (data kept in {stack.cluster_dir}).")
 
 
 def status(
@@ -57,18 +58,20 @@ def status(
     """The local stack's processes, and the migrations of the database."""
     proj = project()
     stack = Stack(proj)
-    processes = stack.running() if stack.state_file.exists() else {}
+    elsewhere = bool(database_url_option or _env_url())
+    # A given database is shown alone: the local stack beside it would only mislead.
+    processes = stack.running() if stack.state_file.exists() and not elsewhere else {}
     migrations = None
     jobs: list[dict] | None = None
-    if database_url_option or processes.get("postgres") or _env_url():
+    if elsewhere or processes.get("postgres"):
         url = database_url(database_url_option, proj)
         migrations = migration_status(url, proj).as_dict()
         jobs = _jobs(url)
     if json_output:
-        emit_json({"stack": processes | ({"info": stack.info()} if processes else {}), "migrations": migrations,
-                   "jobs": jobs})
+        stack_part = None if elsewhere else processes | ({"info": stack.info()} if processes else {})
+        emit_json({"stack": stack_part, "migrations": migrations, "jobs": jobs})
     else:
-        _print_status(processes, migrations, stack)
+        _print_status(processes, migrations, stack, elsewhere)
         _print_jobs(jobs)
     if check and (migrations is None or any(migrations[k] for k in ("pending", "drift", "changed_repeatables"))):
         raise typer.Exit(1)
@@ -122,8 +125,10 @@ def _print_info(info: dict[str, str]) -> None:
         typer.echo(f"{label:>{width}}: {info[key]}")
 
 
-def _print_status(processes: dict[str, bool], migrations: dict | None, stack: Stack) -> None:
-    if processes:
+def _print_status(processes: dict[str, bool], migrations: dict | None, stack: Stack, elsewhere: bool) -> None:
+    if elsewhere:
+        pass
+    elif processes:
         for name, up_now in processes.items():
             typer.echo(f"{name:>9}: {'running' if up_now else 'stopped'}")
         if all(processes.values()):

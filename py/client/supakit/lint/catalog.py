@@ -272,6 +272,18 @@ RULES: tuple[Rule, ...] = (
              "  select * from public.projects where deleted_at is null;\n",
     ),
     Rule(
+        "needs-superuser", "supabase", "a statement only a superuser may run",
+        why="On hosted Supabase migrations run as `postgres`, which is not a superuser: "
+            "`alter system`, event triggers, untrusted or C languages, server-side `copy` files "
+            "and programs, `load`, and roles with superuser, replication or bypassrls fail there "
+            "on deploy, though they pass on a local superuser.",
+        safe="Use what Supabase offers instead: `alter database`/`alter role ... set` for settings, "
+             "trusted languages (sql, plpgsql), extensions from the dashboard, `copy ... from stdin`.",
+        bad="alter system set work_mem = '64MB';\n",
+        good="alter role authenticated set statement_timeout = '8s';\n",
+        kinds=NOT_ROLLBACK,
+    ),
+    Rule(
         "missing-rollback", "supabase", "a versioned migration without its rollback",
         why="`supakit rollback` refuses to undo a migration whose NNNN_name.rollback.sql is "
             "missing, and an empty rollback silently undoes nothing.",

@@ -22,6 +22,8 @@ DEFAULT_EXPOSED = frozenset({"public"})
 @dataclass(frozen=True)
 class LintConfig:
     exposed_schemas: frozenset[str] = DEFAULT_EXPOSED
+    # False where the layout keeps no rollback files (the Supabase CLI's).
+    rollbacks: bool = True
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 BUILT_IMAGE = "supakit/postgres:15"  # what .ci/docker.sh builds
 PGDATA = "/var/lib/postgresql/data"  # the official image's, and ours
 STARTUP_TIMEOUT = 60.0
-_HOW_TO_GET_IMAGE = "build it with `bash .ci/docker.sh`, or set SUPAKIT_TEST_IMAGE to an image you have"
+_HOW_TO_GET_IMAGE = "docker pull it, or set test-image in [tool.supakit] (or SUPAKIT_TEST_IMAGE) to an image you have"
 
 
 def docker_available() -> bool:
@@ -43,6 +43,21 @@ def docker_available() -> bool:
         return False
 
 
+def image_present(image: str) -> bool:
+    """Whether the engine has `image` already (nothing is pulled to find out)."""
+    try:
+        import docker
+
+        client = docker.from_env(timeout=3)
+        try:
+            client.images.get(image)
+            return True
+        finally:
+            client.close()
+    except Exception:
+        return False
+
+
 def start_container(image: str = BUILT_IMAGE, settings: dict[str, str] | None = None) -> PostgresServer:
     """Start Postgres from `image`; the returned server's `stop()` removes the container.
 
@@ -53,8 +68,13 @@ def start_container(image: str = BUILT_IMAGE, settings: dict[str, str] | None = 
     # Ryuk (testcontainers' reaper) is itself an image that cannot be pulled here;
     # we remove our containers ourselves, in `stop()` and on failed starts.
     os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
-    import docker.errors
-    from testcontainers.core.container import DockerContainer
+    try:
+        import docker.errors
+        from testcontainers.core.container import DockerContainer
+    except ImportError as exc:
+        raise BackendUnavailable(
+            f"the container backend needs testcontainers and docker ({exc.name} is missing): pip install 'supakit[test]'"
+        ) from exc
 
     port, password = free_port(), secrets.token_urlsafe(18)
     command = ["postgres", "-p", str(port), "-c", "listen_addresses=127.0.0.1"]

@@ -7,9 +7,11 @@ the `postgres` OS user, on a data directory that user owns.
 from __future__ import annotations
 
 import glob
+import grp
 import os
 import pwd
 import shutil
+import stat
 import subprocess
 import tempfile
 import time
@@ -210,3 +212,26 @@ def start_local(settings: dict[str, str] | None = None) -> PostgresServer:
     except BaseException:
         teardown()
         raise
+
+
+def reachable_by_server_user(path: Path) -> bool:
+    """Whether the OS user Postgres runs as can create a data directory in `path`:
+    every ancestor searchable by it, `path` itself writable (or made by us for it)."""
+    user = _server_user()
+    if user is None:
+        return True
+    groups = {g.gr_gid for g in grp.getgrall() if user.pw_name in g.gr_mem} | {user.pw_gid}
+    for ancestor in [path, *path.parents]:
+        try:
+            st = ancestor.stat()
+        except FileNotFoundError:
+            continue  # made by us below an ancestor that is checked
+        if st.st_uid == user.pw_uid:
+            allowed = st.st_mode & stat.S_IXUSR
+        elif st.st_gid in groups:
+            allowed = st.st_mode & stat.S_IXGRP
+        else:
+            allowed = st.st_mode & stat.S_IXOTH
+        if not allowed:
+            return False
+    return True

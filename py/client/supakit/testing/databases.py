@@ -26,14 +26,19 @@ def create_migrated(server: PostgresServer, name: str, project: Project, authent
     with server.connect(autocommit=True) as admin:
         admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
     with server.connect(name, autocommit=True) as conn:
-        apply_bootstrap(conn, authenticator_password=authenticator_password, project=project)
+        apply_bootstrap(conn, authenticator_password=authenticator_password)
     migrate(server.url(name), project)
     return name
 
 
 def create_template(server: PostgresServer, project: Project, authenticator_password: str) -> str:
-    """A migrated database marked as template: each test's database is a copy of it."""
+    """A migrated (and, unless `test-seed = false`, seeded) database marked as template:
+    each test's database is a copy of it."""
     name = create_migrated(server, unique_name("supakit_tpl"), project, authenticator_password)
+    if project.settings.test_seed:
+        from ..seed import apply_seed
+
+        apply_seed(server.url(name), project)
     with server.connect(autocommit=True) as admin:
         admin.execute(sql.SQL("alter database {} is_template true").format(sql.Identifier(name)))
     return name

@@ -1,15 +1,17 @@
 """pytest plugin (entry point `pytest11`): Supabase-shaped Postgres for every test.
 
-Backends (`--supakit-backend` / `SUPAKIT_TEST_BACKEND`): `container`
-(testcontainers), `local` (initdb + pg_ctl), `url` (`SUPAKIT_TEST_DATABASE_URL`),
-or `auto` (container when a Docker engine answers, else local). The session
-migrates one template database; each test asking for `db` gets its own clone.
-REST fixtures share one database per session, because PostgREST serves one.
+Inert until used: a run whose tests request no supakit fixture never looks for a
+project or starts a server. Where Postgres runs comes from the project's settings
+(`test-backend`, `test-image` in [tool.supakit]; `SUPAKIT_TEST_BACKEND`,
+`SUPAKIT_TEST_IMAGE`; `--supakit-backend`): `container` (testcontainers), `local`
+(initdb + pg_ctl), `url` (`SUPAKIT_TEST_DATABASE_URL`), or `auto`, decided up front
+so the header names it. The session migrates one template database; each test asking
+for `db` gets its own clone. REST fixtures share one database per session, because
+PostgREST serves one.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,9 +19,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from ..config import BACKENDS
 from ..errors import SupakitError
 from ..project import Project, find_project
-from ..providers import BACKENDS, DEFAULT_IMAGE, choose_auto, start_server
+from ..providers import BackendPlan, plan_backend, start_server
 from ..providers.base import PostgresServer
 from . import databases
 from .actors import Actor, ActorFactory
@@ -31,90 +34,136 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--supakit-backend",
         choices=BACKENDS,
         default=None,
-        help="where test Postgres runs: auto (default), container, local or url (env SUPAKIT_TEST_BACKEND)",
-    )
-    parser.addini(
-        "supakit_image",
-        "Postgres image for the container backend (env SUPAKIT_TEST_IMAGE wins; default postgres:15)",
-        default="",
+        help="where test Postgres runs: auto, container, local or url (default: test-backend in "
+        "[tool.supakit], env SUPAKIT_TEST_BACKEND, else auto)",
     )
 
 
-def test_image(config: pytest.Config) -> str:
-    return os.environ.get("SUPAKIT_TEST_IMAGE") or config.getini("supakit_image") or DEFAULT_IMAGE
+_PROJECT = pytest.StashKey["Project | SupakitError"]()
+_PLAN = pytest.StashKey[BackendPlan]()
 
 
-def resolve_backend(config: pytest.Config) -> str:
-    """The backend this session uses, `auto` decided up front so the header can name it."""
-    chosen = (config.getoption("--supakit-backend") or os.environ.get("SUPAKIT_TEST_BACKEND") or "auto").strip().lower()
-    if chosen not in BACKENDS:
-        raise pytest.UsageError(
-            f"supakit: unknown backend {chosen!r}: SUPAKIT_TEST_BACKEND must be one of {', '.join(BACKENDS)}"
-        )
-    if chosen == "auto":
+def _project(config: pytest.Config) -> Project:
+    """The project whose settings and SQL the fixtures use, found once per run."""
+    if _PROJECT not in config.stash:
         try:
-            chosen = choose_auto()
+            config.stash[_PROJECT] = find_project(config.rootpath)
         except SupakitError as exc:
-            raise pytest.UsageError(f"supakit: {exc}") from None
-    return chosen
+            config.stash[_PROJECT] = exc
+    found = config.stash[_PROJECT]
+    if isinstance(found, SupakitError):
+        raise found
+    return found
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_BACKEND] = resolve_backend(config)
+def backend_plan(config: pytest.Config) -> BackendPlan:
+    """The flag, else the project's settings (file, then environment): one place."""
+    if _PLAN not in config.stash:
+        project = _project(config)
+        settings = project.settings.override(test_backend=config.getoption("--supakit-backend"))
+        config.stash[_PLAN] = plan_backend(settings.test_backend, settings.test_image)
+    return config.stash[_PLAN]
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    backend = config.stash[_BACKEND]
-    detail = {
-        "container": f"image {test_image(config)}",
-        "local": "initdb + pg_ctl",
-        "url": "SUPAKIT_TEST_DATABASE_URL",
-    }[backend]
-    return f"supakit: backend={backend} ({detail})"
-
-
-_BACKEND = pytest.StashKey[str]()
+def pytest_report_header(config: pytest.Config) -> str | None:
+    try:
+        return backend_plan(config).header()
+    except SupakitError:
+        return None  # no supakit project here: nothing to say until a fixture is used
 
 
 class Session:
-    """What the whole test session shares: one server, one secret, one template."""
+    """What the whole test session shares: one server, one secret, one template
+    (and, when pgTAP files run, one template with pgTAP)."""
 
     def __init__(self, server: PostgresServer, project: Project):
         self.server = server
         self.project = project
         self.jwt_secret = secrets.token_urlsafe(32)
         self.authenticator_password = secrets.token_urlsafe(16)
-        self._template: str | None = None
+        self._template: str | SupakitError | None = None
+        self._pgtap_template: str | None = None
         self.owned: list[str] = []
 
     @property
     def template(self) -> str:
+        """Made once; a failure (a broken migration) is kept and raised to every test that asks."""
         if self._template is None:
-            self._template = databases.create_template(self.server, self.project, self.authenticator_password)
+            try:
+                self._template = databases.create_template(self.server, self.project, self.authenticator_password)
+            except SupakitError as exc:
+                self._template = exc
+        if isinstance(self._template, SupakitError):
+            raise self._template
         return self._template
+
+    @property
+    def pgtap_template(self) -> str:
+        if self._pgtap_template is None:
+            from .pgtap import create_pgtap_template
+
+            self._pgtap_template = create_pgtap_template(self.server, self.template)
+        return self._pgtap_template
 
     def close(self) -> None:
         for name in self.owned:
             databases.drop(self.server, name)
-        if self._template is not None:
-            databases.drop(self.server, self._template, template=True)
+        for template in (self._pgtap_template, self._template):
+            if isinstance(template, str):
+                databases.drop(self.server, template, template=True)
         self.server.stop()
 
 
+_SESSION = pytest.StashKey["Session | SupakitError"]()
+
+
+def open_session(config: pytest.Config) -> Session:
+    """The run's session, started on first use by a fixture or a pgTAP file; closed at
+    the end of the run. A backend that cannot start is one error, kept and re-raised."""
+    if _SESSION not in config.stash:
+        try:
+            project = _project(config)
+            config.stash[_SESSION] = Session(start_server(backend_plan(config)), project)
+        except SupakitError as exc:
+            config.stash[_SESSION] = exc
+    found = config.stash[_SESSION]
+    if isinstance(found, SupakitError):
+        raise found
+    return found
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    found = config.stash.get(_SESSION, None)
+    if isinstance(found, Session):
+        found.close()
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """pgTAP files under the project's `sql-tests` directories are tests."""
+    if file_path.suffix != ".sql":
+        return None
+    try:
+        project = _project(parent.config)
+    except SupakitError:
+        return None
+    if not project.is_sql_test(file_path):
+        return None
+    from .pgtap_items import PgTapFile
+
+    return PgTapFile.from_parent(parent, path=file_path)
+
+
 def _fail_session(exc: SupakitError) -> None:
-    pytest.exit(f"supakit: {exc}", returncode=3)
+    """The test that needed supakit errors with one line; tests that did not still run."""
+    pytest.fail(f"supakit: {exc}", pytrace=False)
 
 
 @pytest.fixture(scope="session")
-def supakit_session(pytestconfig: pytest.Config) -> Iterator[Session]:
+def supakit_session(pytestconfig: pytest.Config) -> Session:
     try:
-        project = find_project(pytestconfig.rootpath)
-        server = start_server(pytestconfig.stash[_BACKEND], test_image(pytestconfig))
+        return open_session(pytestconfig)
     except SupakitError as exc:
         _fail_session(exc)
-    session = Session(server, project)
-    yield session
-    session.close()
 
 
 @pytest.fixture(scope="session")

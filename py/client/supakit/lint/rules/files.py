@@ -14,6 +14,8 @@ from . import Hit, check
 
 @check("missing-rollback")
 def missing_rollback(ctx: FileContext) -> Iterator[Hit]:
+    if not ctx.config.rollbacks:
+        return
     path = ctx.file.path
     rollback = path.with_name(path.name[: -len(".sql")] + ROLLBACK_SUFFIX)
     if not rollback.exists():

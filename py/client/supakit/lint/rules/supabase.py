@@ -134,3 +134,37 @@ def view_without_security_invoker(ctx: FileContext) -> Iterator[Hit]:
             name = relation(node.relation)
             if ctx.exposed(schema_of(node.relation)) and any(i == s.index and not v for i, v in later.get(name, [])):
                 yield Hit("view-without-security-invoker", s.line, f"turns security_invoker off on view {name}")
+
+
+UNTRUSTED_LANGUAGES = frozenset({"c", "internal", "plpythonu", "plpython3u", "plperlu", "pltclu"})
+SUPERUSER_ROLE_OPTIONS = frozenset({"superuser", "isreplication", "bypassrls"})
+
+
+@check("needs-superuser")
+def needs_superuser(ctx: FileContext) -> Iterator[Hit]:
+    for s in ctx.file.statements:
+        reason = _superuser_only(s.node)
+        if reason:
+            yield Hit("needs-superuser", s.line, f"{reason}: only a superuser may, and `postgres` is none on Supabase")
+
+
+def _superuser_only(node: ast.Node) -> str | None:
+    if isinstance(node, ast.AlterSystemStmt):
+        return "alter system"
+    if isinstance(node, ast.CreateEventTrigStmt):
+        return f"creates event trigger {node.trigname}"
+    if isinstance(node, ast.CreatePLangStmt):
+        return f"creates language {node.plname}"
+    if isinstance(node, ast.LoadStmt):
+        return f"loads library {node.filename}"
+    if isinstance(node, ast.CopyStmt) and (node.filename or node.is_program):
+        return "copy with a server-side " + ("program" if node.is_program else "file")
+    if isinstance(node, ast.CreateFunctionStmt):
+        for option in node.options or ():
+            if option.defname == "language" and str(def_value(option)).lower() in UNTRUSTED_LANGUAGES:
+                return f"a function in untrusted language {def_value(option)}"
+    if isinstance(node, (ast.CreateRoleStmt, ast.AlterRoleStmt)):
+        for option in node.options or ():
+            if option.defname in SUPERUSER_ROLE_OPTIONS and (option.arg is None or truthy(def_value(option))):
+                return f"a role with {option.defname.removeprefix('is')}"
+    return None

@@ -1,0 +1,3 @@
+-- Seed data: run after the migrations by `supakit up` (first time), `supakit db reset`
+-- and, unless test-seed = false in [tool.supakit], into every test's database.
+-- Runs as the superuser, in one transaction. Keep it to data, not schema.
