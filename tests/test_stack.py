@@ -129,10 +129,10 @@ def test_changing_ports_of_an_existing_stack_is_refused(stack):
 def test_db_reset_drops_the_data_and_seeds_again(stack):
     info = stack.json("status")["stack"]["info"]
     with psycopg.connect(info["db_url"], autocommit=True) as conn:
-        conn.execute("insert into auth.users (email) values ('before-reset@example.test')")
+        conn.execute("insert into auth.users (id, aud, role, email) values (gen_random_uuid(), 'authenticated', 'authenticated', 'before-reset@example.test')")
         conn.execute("create table public.made_by_hand (x int)")
     seed = stack.root / "sql" / "seed.sql"
-    seed.write_text("insert into auth.users (email) values ('seeded@example.test');\n")
+    seed.write_text("insert into auth.users (id, aud, role, email) values (gen_random_uuid(), 'authenticated', 'authenticated', 'seeded@example.test');\n")
     result = stack.run("db", "reset")
     assert "sql/seed.sql" in result.stdout
     with psycopg.connect(info["db_url"]) as conn:
@@ -146,12 +146,17 @@ def test_db_reset_drops_the_data_and_seeds_again(stack):
         assert time.monotonic() < deadline, response.text  # PostgREST reconnects after the drop
         time.sleep(0.2)
     assert response.json() == [{"email": "seeded@example.test"}]
+    # The auth server replaces its cut connections; pg_cron is enabled and the job scheduled again.
+    signup = httpx.post(info["auth_url"] + "/signup", headers={"apikey": info["anon_key"]},
+                        json={"email": "after-reset@example.test", "password": "after reset pw"})
+    assert signup.status_code == 200 and signup.json()["user"]["email"] == "after-reset@example.test"
+    assert [j["jobname"] for j in stack.json("status")["jobs"]] == ["supakit-empty-trash"]
 
 
 def test_a_failing_seed_leaves_nothing_half_written(stack):
     info = stack.json("status")["stack"]["info"]
     (stack.root / "sql" / "seed.sql").write_text(
-        "insert into auth.users (email) values ('half@example.test');\nselect no_such_function();\n"
+        "insert into auth.users (id, aud, role, email) values (gen_random_uuid(), 'authenticated', 'authenticated', 'half@example.test');\nselect no_such_function();\n"
     )
     result = stack.run("db", "reset", check=False)
     assert result.returncode == 1 and "seed sql/seed.sql failed" in result.stderr
