@@ -28,7 +28,7 @@ service nginx stop >/dev/null 2>&1 || true
 service pgbouncer stop >/dev/null 2>&1 || true
 service postgresql stop >/dev/null 2>&1 || true
 
-python -m pip install -q --disable-pip-version-check -e '.[test]'
+python -m pip install -q --disable-pip-version-check -e '.[test,bench]'
 python -c 'from supakit.postgrest import ensure_postgrest; print("install.sh: postgrest at", ensure_postgrest())'
 
 if [ "${1:-}" = "--docker" ]; then

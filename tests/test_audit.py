@@ -6,7 +6,9 @@ and request headers per transaction) and through the real PostgREST behind the
 gateway (httpx with the caller's headers), and reads the log back as the superuser.
 Both transports send the same client headers: `x-forwarded-for: 203.0.113.7,
 10.0.0.1` and `user-agent: probe/1.0`, so every entry must name 203.0.113.7 (the
-first hop; over REST the gateway appends 127.0.0.1 after it). REST tests share one
+first hop). Over REST they go through a gateway that trusts loopback and 10.0.0.0/8
+as proxies (a load balancer in front of it), which resolves the same client; the
+session's own gateway trusts no proxy and records its peer (tests/test_isolation.py). REST tests share one
 database for the session: each creates its own organizations (unique slugs) and
 only ever looks at its own rows.
 
@@ -17,6 +19,7 @@ about what gets recorded and how the RPCs behave.
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -151,12 +154,27 @@ def refused(code: str, call, *args, **kwargs) -> Refused:
 # --- fixtures --------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="session")
+def proxied_rest(rest, tmp_path_factory):
+    """A second gateway in front of the same PostgREST, behind trusted proxies."""
+    from types import SimpleNamespace
+
+    from supakit import gateway, processes
+    from supakit.providers.base import free_port
+
+    config = gateway.GatewayConfig(free_port(), rest.postgrest_port, rest.anon_key, rest.service_key,
+                                   trusted_proxies=("127.0.0.1", "10.0.0.0/8"))
+    process = gateway.start_gateway(config, tmp_path_factory.mktemp("proxied-gateway"))
+    yield SimpleNamespace(url=f"http://127.0.0.1:{config.port}")
+    processes.stop(process.pid, gateway.BINARY)
+
+
 @pytest.fixture(params=["sql", "rest"])
 def via(request) -> Via:
     if request.param == "rest":
         # `rest` first: the users `make_user` creates then live in the REST database.
-        rest = request.getfixturevalue("rest")
-        return Via("rest", request.getfixturevalue("rest_db"), rest)
+        request.getfixturevalue("rest")
+        return Via("rest", request.getfixturevalue("rest_db"), request.getfixturevalue("proxied_rest"))
     return Via("sql", request.getfixturevalue("db"), None)
 
 
@@ -171,8 +189,8 @@ class Team:
         self.anon = request.getfixturevalue("anon")
         self.service = request.getfixturevalue("service_role")
         self.org = self.new_org(self.admin)
-        via.rpc(self.admin, "add_member", organization_id=self.org, user_id=self.member.id, role="member")
-        via.rpc(self.admin, "add_member", organization_id=self.org, user_id=self.viewer.id, role="viewer")
+        via.rpc(self.service, "add_member", organization_id=self.org, user_id=self.member.id, role="member")
+        via.rpc(self.service, "add_member", organization_id=self.org, user_id=self.viewer.id, role="viewer")
         self.other_org = self.new_org(self.outsider)
 
     def new_org(self, admin, name: str = "Acme") -> str:
@@ -277,6 +295,7 @@ def test_superuser_sql_is_audited_without_actor_or_client(via, team):
 
 def test_organization_create_update_delete_is_audited(via, team):
     su, admin = via.su, team.admin
+    su.execute("update public.subscriptions set status = 'active' where organization_id = %s", (team.org,))  # one trial at a time
     org = team.new_org(admin, name="Globex")
     # create_organization: the organization, its first admin and its trial, all by the caller.
     created = entry(su, "create", "organizations", org)
@@ -300,30 +319,40 @@ def test_organization_create_update_delete_is_audited(via, team):
     live = team.project("Live", org=org, actor=admin)
     trashed = team.project("Trashed", org=org, actor=admin)
     via.delete(admin, "projects", {"id": trashed})
-    via.delete(admin, "organizations", {"id": org})
+    slug = su.execute("select slug from public.organizations where id = %s", (org,)).fetchone()[0]
+    via.rpc(admin, "delete_organization", organization_id=org, confirm_slug=slug)
 
     # The organization and everything of it went, each entry by the admin, from the
-    # client; none keeps the organization (it is gone), nor does any older entry.
+    # client; every entry keeps the organization (no foreign key nulls it): its
+    # history stays attributable to it after it is gone.
     deleted = entry(su, "delete", "organizations", org)
-    assert by(deleted) == (admin.id, None, CLIENT_IP, CLIENT_AGENT) and deleted["old_values"]["name"] == "Globex Corp"
-    cascade = {(e["entity_type"], e["action"]): e for e in log(su, user_id=admin.id, organization_id=None)
-               if e["action"] in ("delete", "purge") and (e["old_values"] or {}).get("organization_id") == org}
-    assert set(cascade) == {("organization_members", "delete"), ("subscriptions", "delete"),
-                            ("projects", "delete"), ("projects", "purge")}
+    assert by(deleted) == (admin.id, org, CLIENT_IP, CLIENT_AGENT) and deleted["old_values"]["name"] == "Globex Corp"
+    cascade = {(e["entity_type"], e["action"]): e for e in log(su, user_id=admin.id, organization_id=org)
+               if e["action"] in ("delete", "purge")}
+    assert set(cascade) == {("organizations", "delete"), ("organization_members", "delete"),
+                            ("subscriptions", "delete"), ("projects", "delete"), ("projects", "purge")}
     assert cascade[("projects", "delete")]["entity_id"] == live
     assert cascade[("projects", "purge")]["entity_id"] == trashed
-    assert all(by(e) == (admin.id, None, CLIENT_IP, CLIENT_AGENT) for e in cascade.values())
-    assert count(su, "select count(*) from public.audit_logs where organization_id = %s", (org,)) == 0
-    # The history is still there, without its organization.
-    assert entry(su, "create", "organizations", org)["organization_id"] is None
+    assert all(by(e) == (admin.id, org, CLIENT_IP, CLIENT_AGENT) for e in cascade.values())
+    assert all(e["old_values"]["organization_id"] == org for k, e in cascade.items() if k[0] != "organizations")
+    # The whole history is still there, with its organization: every entry written
+    # while it lived, and the deletions.
+    assert entry(su, "create", "organizations", org)["organization_id"] == org
+    history = log(su, organization_id=org)
+    assert count(su, "select count(*) from public.organizations where id = %s", (org,)) == 0
+    assert {(e["entity_type"], e["action"]) for e in history} >= {
+        ("organizations", "create"), ("organizations", "update"), ("organization_members", "create"),
+        ("subscriptions", "create"), ("projects", "create"), ("projects", "soft_delete"),
+        ("organizations", "delete"), ("projects", "purge")}
 
 
 def test_membership_changes_are_audited(via, team):
     su, admin = via.su, team.admin
     newcomer = team.outsider
-    added = via.rpc(admin, "add_member", organization_id=team.org, user_id=newcomer.id, role="viewer")
+    invited = only(via.rpc(admin, "invite_member", organization_id=team.org, email=newcomer.email, role="viewer"))
+    added = via.rpc(newcomer, "accept_invitation", token=invited["token"])
     created = entry(su, "create", "organization_members", added["id"])
-    assert by(created) == (admin.id, team.org, CLIENT_IP, CLIENT_AGENT)
+    assert by(created) == (newcomer.id, team.org, CLIENT_IP, CLIENT_AGENT)  # joining is the invitee's act
     assert (created["new_values"]["user_id"], created["new_values"]["role"]) == (newcomer.id, "viewer")
 
     via.rpc(admin, "change_member_role", organization_id=team.org, user_id=newcomer.id, role="member")
@@ -444,7 +473,7 @@ def test_no_op_updates_write_nothing(via, team):
 def test_bulk_statements_write_one_entry_per_row(via, team):
     su, member = via.su, team.member
     org = team.new_org(team.admin, name="Bulk")
-    via.rpc(team.admin, "add_member", organization_id=org, user_id=member.id, role="member")
+    via.rpc(team.service, "add_member", organization_id=org, user_id=member.id, role="member")
     rows = via.insert(member, "projects", [{"organization_id": org, "name": f"p{i:02}"} for i in range(50)])
     ids = sorted(r["id"] for r in rows)
     assert len(ids) == 50
@@ -480,10 +509,11 @@ def test_log_event_stamps_the_caller(via, team):
     logout = via.rpc(viewer, "log_event", action="logout")
     assert by(only(log(su, id=logout["id"]))) == (viewer.id, None, CLIENT_IP, CLIENT_AGENT)
 
-    removal = via.rpc(team.admin, "log_event", action="remove", organization_id=team.org,
-                      entity_type="organization_members", entity_id=team.viewer.id)
-    assert (removal["user_id"], removal["entity_type"], removal["entity_id"]) == (
-        team.admin.id, "organization_members", team.viewer.id)
+    # The database's own actions and entity types are not the app's to write.
+    refused("22023", via.rpc, team.admin, "log_event", action="remove", organization_id=team.org,
+            entity_type="organization_members", entity_id=team.viewer.id)
+    app = via.rpc(team.admin, "log_event", action="login", organization_id=team.org, entity_type="app.sso")
+    assert (app["user_id"], app["entity_type"]) == (team.admin.id, "app.sso")
 
 
 def test_log_event_has_no_actor_parameter(via, team):
@@ -759,3 +789,227 @@ def test_truncating_an_audited_table_is_refused_or_audited(db, service_role):
         assert exc.sqlstate == "42501"
     remaining = count(db, "select count(*) from public.projects")
     assert remaining == 2 or count(db, "select count(*) from public.audit_logs") > entries
+
+
+# --- the client's address and agent: parsed once, bounded ----------------------------------
+
+
+@pytest.mark.parametrize(("forwarded", "stored"), [
+    ("not-an-ip", None),
+    ("203.0.113.7:443", None),
+    ("999.1.1.1, 10.0.0.1", None),
+    ("'; drop table public.audit_logs; --", None),
+    ("2001:db8::7, 10.0.0.1", "2001:db8::7"),
+    ("::ffff:192.0.2.9", "::ffff:192.0.2.9"),
+    ("x" * 5000, None),
+])
+def test_an_address_is_stored_as_inet_and_an_unparsable_one_as_null(db, make_user, forwarded, stored):
+    """Through log_event and through a table's trigger: the write goes on, the address is
+    inet or null, never an error."""
+    via = Via("sql", db, None)
+    user = make_user()
+    via.client_headers = {"x-forwarded-for": forwarded, "user-agent": "probe/1.0"}
+    logged = via.rpc(user, "log_event", action="login")
+    org = via.rpc(user, "create_organization", name="Inet", slug=f"inet-{uuid.uuid4().hex[:12]}")["id"]
+    for e in (only(log(db, id=logged["id"])), entry(db, "create", "organizations", org)):
+        assert (e["ip_address"], e["user_agent"]) == (stored, "probe/1.0"), e
+    assert one_type(db) == "inet"
+
+
+def one_type(db) -> str:
+    return db.execute("select format_type(atttypid, atttypmod) from pg_attribute "
+                      "where attrelid = 'public.audit_logs'::regclass and attname = 'ip_address'").fetchone()[0]
+
+
+def test_a_long_user_agent_is_cut_to_512_characters(db, make_user):
+    via = Via("sql", db, None)
+    user = make_user()
+    agent = "Mozilla/5.0 " + "é" * 6000
+    via.client_headers = {"x-forwarded-for": "198.51.100.20", "user-agent": agent}
+    logged = via.rpc(user, "log_event", action="login")
+    org = via.rpc(user, "create_organization", name="Agent", slug=f"agent-{uuid.uuid4().hex[:12]}")["id"]
+    for e in (only(log(db, id=logged["id"])), entry(db, "create", "organizations", org)):
+        assert e["user_agent"] == agent[:512] and e["ip_address"] == "198.51.100.20"
+    # And nobody stores a longer one by hand: the column says so.
+    with pytest.raises(psycopg.errors.CheckViolation):
+        db.execute("insert into public.audit_logs (action, entity_type, user_agent) values ('login', 'session', %s)",
+                   (agent,))
+
+
+def test_the_request_is_parsed_in_one_place(db):
+    """Triggers, log_event and invite_member read the client from private.request_client()."""
+    bodies = dict(db.execute(
+        "select p.proname, p.prosrc from pg_proc p where p.pronamespace in ('public'::regnamespace, 'private'::regnamespace)"
+    ).fetchall())
+    readers = sorted(name for name, body in bodies.items() if "request.headers" in body)
+    assert readers == ["request_client"]
+    for name in ("audit_insert", "audit_update", "audit_delete", "log_event", "invite_member"):
+        assert "private.request_client()" in bodies[name], name
+
+
+# --- storage: monthly partitions, no foreign keys, retention by month ----------------------
+
+
+def partitions(db) -> list[str]:
+    return [r[0] for r in db.execute(
+        "select c.relnamespace::regnamespace || '.' || c.relname from pg_inherits i join pg_class c on c.oid = i.inhrelid "
+        "where i.inhparent = 'public.audit_logs'::regclass order by c.relname")]
+
+
+def test_audit_logs_is_partitioned_by_month_in_the_private_schema_without_foreign_keys(db):
+    assert db.execute("select relkind from pg_class where oid = 'public.audit_logs'::regclass").fetchone()[0] == "p"
+    months = db.execute(
+        "select to_char(date_trunc('month', now() at time zone 'utc') + make_interval(months => m), "
+        "'\"private.audit_logs_y\"YYYY\"m\"MM') from generate_series(0, 3) m").fetchall()
+    found = partitions(db)
+    assert {m[0] for m in months} <= set(found) and "private.audit_logs_default" in found
+    assert all(name.startswith("private.") for name in found)
+    assert db.execute("select count(*) from pg_constraint where conrelid = 'public.audit_logs'::regclass "
+                      "and contype = 'f'").fetchone()[0] == 0
+    # No API role may touch a partition directly (RLS is the parent's).
+    db.execute("select private.create_audit_partition('2032-01-01')")
+    for partition in partitions(db):
+        for role in ("anon", "authenticated", "service_role"):
+            assert db.execute("select has_table_privilege(%s, %s, 'select, insert, update, delete, truncate')",
+                              (role, partition)).fetchone()[0] is False, (role, partition)
+    # Nothing in the exposed schema but the table itself.
+    assert db.execute("select count(*) from pg_class where relnamespace = 'public'::regnamespace "
+                      "and relname like 'audit_logs%' and relkind in ('r', 'p')").fetchone()[0] == 1
+
+
+def test_an_entry_of_a_month_without_partition_is_kept_and_moves_into_its_partition(db):
+    """No write fails for want of a partition: the default one keeps the entry until its
+    month's partition is created, which takes it."""
+    when = "2031-05-17 12:00:00+00"
+    db.execute("insert into public.audit_logs (action, entity_type, entity_id, created_at) "
+               "values ('login', 'session', 'far', %s)", (when,))
+    assert db.execute("select count(*) from private.audit_logs_default where entity_id = 'far'").fetchone()[0] == 1
+    assert db.execute("select private.create_audit_partition('2031-05-01')").fetchone()[0] is True
+    assert db.execute("select private.create_audit_partition('2031-05-01')").fetchone()[0] is False
+    assert db.execute("select count(*) from private.audit_logs_default").fetchone()[0] == 0
+    assert db.execute("select count(*) from private.audit_logs_y2031m05 where entity_id = 'far'").fetchone()[0] == 1
+    assert len(log(db, entity_id="far")) == 1
+    with pytest.raises(psycopg.errors.InvalidParameterValue):
+        db.execute("select private.create_audit_partition('2031-05-02')")
+
+
+def test_retention_drops_whole_months_and_keeps_the_rest(db, service_role):
+    """purge_audit_logs: the months wholly older than the cutoff go as tables (no DELETE);
+    strays of the default partition older than it are deleted; nothing newer is touched."""
+    old_month = db.execute("select date_trunc('month', now() at time zone 'utc') - interval '14 months'").fetchone()[0]
+    db.execute("select private.create_audit_partition(%s)", (old_month,))
+    name = db.execute("select to_char(%s::timestamp, '\"audit_logs_y\"YYYY\"m\"MM')", (old_month,)).fetchone()[0]
+    db.execute("insert into public.audit_logs (action, entity_type, entity_id, created_at) "
+               "select 'login', 'session', 'old', (%s::timestamp at time zone 'utc') + g * interval '1 hour' "
+               "from generate_series(0, 9) g", (old_month,))
+    db.execute("insert into public.audit_logs (action, entity_type, entity_id, created_at) "
+               "values ('login', 'session', 'stray', '2001-01-01'), ('login', 'session', 'recent', now())")
+    assert db.execute(f"select count(*) from private.{name}").fetchone()[0] == 10
+
+    removed = service_role.sql.execute("select public.purge_audit_logs('365 days')").fetchone()[0]
+    assert removed == 11
+    assert db.execute("select to_regclass(%s)", (f"private.{name}",)).fetchone()[0] is None
+    assert [e["entity_id"] for e in log(db, action="login", entity_type="session")
+            if e["entity_id"] in ("old", "stray", "recent")] == ["recent"]
+    # The months ahead are still there (purge also keeps them ahead).
+    assert len([p for p in partitions(db) if p != "private.audit_logs_default"]) >= 4
+
+
+def test_the_scheduled_upkeep_removes_nothing_without_a_retention_setting(db):
+    old_month = db.execute("select date_trunc('month', now() at time zone 'utc') - interval '30 months'").fetchone()[0]
+    db.execute("select private.create_audit_partition(%s)", (old_month,))
+    db.execute("insert into public.audit_logs (action, entity_type, entity_id, created_at) "
+               "values ('login', 'session', 'kept', %s::timestamp at time zone 'utc')", (old_month,))
+    assert db.execute("select private.maintain_audit_logs()").fetchone()[0] == 0
+    assert len(log(db, entity_id="kept")) == 1
+    with db.transaction():
+        db.execute("set local supakit.audit_retention = '2 years'")
+        assert db.execute("select private.maintain_audit_logs()").fetchone()[0] == 1
+    assert log(db, entity_id="kept") == []
+
+
+def test_the_upkeep_and_retention_functions_are_not_for_api_roles(db):
+    for function in ("private.create_audit_partition(timestamp)", "private.create_audit_partitions(integer)",
+                     "private.drop_audit_partitions(timestamptz)", "private.maintain_audit_logs()",
+                     "private.request_client()"):
+        for role in ("anon", "authenticated", "service_role"):
+            assert db.execute("select has_function_privilege(%s, %s, 'execute')", (role, function)).fetchone()[0] is False, (
+                function, role)
+
+
+# --- the migration from the table of 0006-0009 ----------------------------------------------
+
+
+def test_the_migration_keeps_every_existing_entry(supakit_server):
+    """Rolled back to 0009's table, filled with 25,000 entries over three years (more than
+    one batch of 0013's copy), migrated again: every entry is there, in its month's
+    partition, addresses as inet (an unparsable one null), and the API works over it."""
+    from supakit.migrate import migrate, rollback
+    from supakit.project import Project
+    from supakit.testing import databases
+
+    project = Project(Path(__file__).resolve().parent.parent)
+    name = databases.create_migrated(supakit_server, databases.unique_name("supakit_audit_mig"), project)
+    try:
+        url = supakit_server.url(name)
+        rollback(url, project, to="0009_audit_and_trash_indexes")
+        with supakit_server.connect(name, autocommit=True) as conn:
+            assert conn.execute("select format_type(atttypid, atttypmod) from pg_attribute where attrelid = "
+                                "'public.audit_logs'::regclass and attname = 'ip_address'").fetchone()[0] == "text"
+            org = conn.execute("insert into public.organizations (name, slug) values ('Old', 'old-org') "
+                               "returning id").fetchone()[0]
+            conn.execute("set session_replication_role = replica")  # the rows only: no trigger of today's SQL
+            conn.execute(
+                "insert into public.audit_logs (organization_id, action, entity_type, entity_id, new_values, "
+                "ip_address, user_agent, created_at) "
+                "select %s, 'create', 'projects', g::text, jsonb_build_object('n', g), "
+                "case when g %% 2 = 0 then '198.51.100.' || (g %% 250) else 'unknown' end, 'old/1.0', "
+                "timestamptz '2023-01-01 00:00+00' + g * interval '1 hour' from generate_series(1, 25000) g", (org,))
+            before = conn.execute("select count(*), min(created_at), max(created_at) from public.audit_logs").fetchone()
+        migrate(url, project)
+        with supakit_server.connect(name, autocommit=True) as conn:
+            after = conn.execute("select count(*), min(created_at), max(created_at) from public.audit_logs").fetchone()
+            assert after == before
+            assert conn.execute("select to_regclass('private.audit_logs_0009')").fetchone()[0] is None
+            assert conn.execute("select count(*) from private.audit_logs_default").fetchone()[0] == 0
+            assert conn.execute("select count(*) from private.audit_logs_y2023m01").fetchone()[0] == 31 * 24 - 1
+            ips = dict(conn.execute("select entity_id, host(ip_address) from public.audit_logs "
+                                    "where entity_id in ('2', '3')").fetchall())
+            assert ips == {"2": "198.51.100.2", "3": None}
+            assert conn.execute("select count(*) from public.audit_logs where organization_id = %s",
+                                (org,)).fetchone()[0] == 25000
+            # Functions and policies over the new table are back (re-applied repeatables).
+            assert conn.execute("select count(*) from pg_policy where polrelid = 'public.audit_logs'::regclass"
+                                ).fetchone()[0] == 1
+            assert conn.execute("select to_regprocedure('public.log_event(text, uuid, text, text, jsonb)') is not null"
+                                ).fetchone()[0]
+            assert conn.execute("select to_regprocedure('public.list_audit_logs(uuid, text, uuid, timestamptz, uuid, "
+                                "integer, integer)') is not null").fetchone()[0]
+    finally:
+        databases.drop(supakit_server, name)
+
+
+def test_where_pg_cron_exists_the_upkeep_is_scheduled(supakit_server):
+    """As on Supabase: a database with pg_cron gets the daily upkeep job when migrated (on
+    its own throwaway cluster, pg_cron being a preloaded library)."""
+    from supakit.bootstrap import apply_bootstrap
+    from supakit.migrate import migrate
+    from supakit.project import Project
+    from supakit.providers.local import TEST_SETTINGS, find_bindir, start_local
+
+    if not (find_bindir().parent / "lib" / "pg_cron.so").exists():
+        pytest.skip("pg_cron is not installed (Debian: postgresql-15-cron)")
+    project = Project(Path(__file__).resolve().parent.parent)
+    server = start_local({**TEST_SETTINGS, "shared_preload_libraries": "pg_cron", "cron.database_name": "cron_db"})
+    try:
+        with server.connect(autocommit=True) as admin:
+            admin.execute("create database cron_db")
+        with server.connect("cron_db", autocommit=True) as conn:
+            conn.execute("create extension pg_cron")
+            apply_bootstrap(conn)
+            migrate(server.url("cron_db"), project)
+            jobs = conn.execute("select schedule, command from cron.job where jobname = 'supakit-audit-logs'").fetchall()
+            assert jobs == [("7 0 * * *", "select private.maintain_audit_logs()")]
+            assert conn.execute(jobs[0][1]).fetchone()[0] == 0  # what the job runs works (no retention set)
+    finally:
+        server.stop()

@@ -24,7 +24,7 @@ def test_generation_is_deterministic(db):
 
 def test_every_exposed_table_view_and_table_function_has_a_model(db):
     relations = {row[0] for row in db.execute(
-        "select c.relname from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'v')"
+        "select c.relname from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p', 'v')"
     )}
     functions = {row[0] for row in db.execute(
         "select proname from pg_proc where pronamespace = 'public'::regnamespace and proretset and 't' = any(proargmodes)"

@@ -145,7 +145,7 @@ def test_broken_migration_leaves_schema_and_bookkeeping_unchanged(empty_url, tmp
     with pytest.raises(MigrationError) as caught:
         migrate(empty_url, project)
     message = str(caught.value)
-    assert "sql/migrations/0002_broken.sql" in message
+    assert "sql/migrations/0002_broken.sql:3: " in message, "the file and the failing statement's line"
     assert 'relation "public.nowhere" does not exist' in message
     assert "insert into public.nowhere" in message
     assert schema_dump(empty_url) == before[0]

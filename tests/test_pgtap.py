@@ -182,3 +182,9 @@ def test_a_supabase_cli_project_runs_its_pgtap_files_unchanged(tmp_path):
         capture_output=True, text=True, timeout=300,
     )
     assert only_sql.returncode == 0 and "1 passed" in only_sql.stdout, only_sql.stdout + only_sql.stderr
+
+
+def test_rows_that_are_not_tap_never_count_as_a_plan():
+    """tap.py's plan pattern takes `1d61ace7-...` (a user id a helper returns) for `1..1`."""
+    report = parse_tap("1d61ace7-5a06-429b-ab93-baf227030d72\n1..1\n113362a2-190e-4d71-92a9-3e2206c74afc\nok 1 - fine\n")
+    assert report.passed and report.planned == 1 and report.ran == 1

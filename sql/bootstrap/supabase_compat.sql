@@ -28,6 +28,14 @@ $$;
 
 grant anon, authenticated, service_role to authenticator;
 
+-- Supabase's bounds on API work: a runaway request is cancelled, and one waiting for a
+-- lock gives up, instead of holding a connection of the pool. PostgREST applies the
+-- settings of the role it switches to (anon, authenticated) for each request.
+alter role anon set statement_timeout = '3s';
+alter role authenticated set statement_timeout = '8s';
+alter role authenticator set statement_timeout = '8s';
+alter role authenticator set lock_timeout = '8s';
+
 create schema if not exists auth;
 comment on schema auth is 'supakit compat bootstrap: stands in for Supabase Auth';
 grant usage on schema auth to anon, authenticated, service_role;

@@ -1,26 +1,54 @@
 -- The audit trail: every insert, update and delete of an audited table becomes a
--- row of public.audit_logs, whichever path wrote it (REST, an RPC, plain SQL).
+-- row of public.audit_logs, whichever path wrote it (REST, an RPC, plain SQL), in
+-- the transaction of the change.
 -- Statement-level triggers with transition tables: one insert into the log per
--- statement, not one per row (bench/audit.py measures both). The table's key and
--- organization columns are trigger arguments, so no row needs a catalog lookup.
--- Who: auth.uid() (null for the service role and for migrations). Where from:
--- PostgREST's request.headers (x-forwarded-for's first hop, else x-real-ip; the
--- user agent). An update that changes nothing but updated_at writes nothing.
+-- statement, not one per row, with the request context (actor, ip, user agent)
+-- computed once per statement in a materialized CTE. The table's key and
+-- organization columns are trigger arguments, so no row needs a catalog lookup,
+-- and the organization is taken from the row itself (no join): an entry keeps it
+-- after the organization is deleted.
+-- Who: auth.uid() (null for the service role and for migrations), stored as is (no
+-- foreign key: entries outlive the user). Where from: private.request_client().
+-- An update stores the whole rows, old and new, and the changed columns' names; an
+-- update that changes nothing but updated_at writes nothing.
 -- The functions are security definer (callers may not write the log themselves)
 -- with search_path pinned and only built-ins and schema-qualified names.
 
--- The caller's client, from the headers PostgREST puts in request.headers.
-create or replace function private.request_client(out ip_address text, out user_agent text)
-language sql
+-- The caller's client, from the headers PostgREST puts in request.headers: the
+-- one place they are parsed. ip_address: x-forwarded-for's first hop, else
+-- x-real-ip, as inet (unparsable: null); user_agent: its first 512 characters.
+-- PL/pgSQL, so that its work is planned once per session (an SQL function called
+-- from a cached plan is parsed and planned again at every execution); the
+-- triggers call it once per statement.
+drop function if exists private.request_client();
+create function private.request_client()
+returns table (ip_address inet, user_agent text)
+language plpgsql
 stable
+rows 1
 set search_path = ''
 as $$
-  with h as (select nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb as headers)
-  select coalesce(
-           nullif(pg_catalog.btrim(pg_catalog.split_part(h.headers ->> 'x-forwarded-for', ',', 1)), ''),
-           nullif(h.headers ->> 'x-real-ip', '')),
-         h.headers ->> 'user-agent'
-  from h
+declare
+  headers jsonb := nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb;
+  address text := coalesce(
+    nullif(pg_catalog.btrim(pg_catalog.split_part(headers ->> 'x-forwarded-for', ',', 1)), ''),
+    nullif(pg_catalog.btrim(headers ->> 'x-real-ip'), ''));
+begin
+  -- An address PostgreSQL cannot read as inet is stored as null, never an error: a
+  -- bad header must not block the write it describes. A dotted quad is checked by
+  -- pattern (no subtransaction); anything else is tried.
+  if address ~ '^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$' then
+    ip_address := address::pg_catalog.inet;
+  elsif pg_catalog.length(address) <= 64 then
+    begin
+      ip_address := address::pg_catalog.inet;
+    exception when invalid_text_representation or invalid_parameter_value then
+      ip_address := null;
+    end;
+  end if;
+  user_agent := pg_catalog.left(headers ->> 'user-agent', 512);
+  return next;
+end;
 $$;
 
 -- The acting user as a profile id (a user without a profile, or no user: null).
@@ -35,26 +63,33 @@ as $$
 $$;
 
 -- TG_ARGV[0]: key column; TG_ARGV[1]: organization column ('' when none).
--- The client and the actor are computed inside each insert's own plan, which
--- PL/pgSQL keeps across transactions (a function call in DECLARE would be parsed and
--- planned again in every request: bench/audit.py measured it per POST).
+-- The context CTE is materialized: evaluated once per statement, whatever the
+-- plan. The query's plan is cached by PL/pgSQL across transactions; it has no join
+-- whose choice depends on the first call's row count. Its plan is always the
+-- generic one: left to choose, the plan cache compares the generic plan with the
+-- custom plans made so far, and after a bulk first call (a custom plan costed for
+-- its 100,000 rows) it went on planning every later single-row call anew
+-- (bench/audit.py, `single_after_bulk_vs_single`: 2.4x before this setting). JIT is
+-- off: the generic plan of a bulk first call would otherwise keep its JIT decision
+-- and compile on every later single-row call (hundreds of ms each).
 create or replace function private.audit_insert()
 returns trigger
 language plpgsql
 security definer
 set search_path = ''
+set plan_cache_mode = force_generic_plan
+set jit = off
 as $$
 begin
+  with context as materialized (
+    select auth.uid() as actor, c.ip_address, c.user_agent from private.request_client() c
+  )
   insert into public.audit_logs
     (organization_id, user_id, action, entity_type, entity_id, new_values, ip_address, user_agent)
-  select o.id, (select p.id from public.profiles p where p.id = auth.uid()), 'create', tg_table_name,
-         r.v ->> tg_argv[0], r.v,
-         coalesce(nullif(pg_catalog.btrim(pg_catalog.split_part(h.headers ->> 'x-forwarded-for', ',', 1)), ''),
-                  nullif(h.headers ->> 'x-real-ip', '')),
-         h.headers ->> 'user-agent'
-  from (select nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb as headers) h
-  cross join (select pg_catalog.to_jsonb(n) as v from new_rows n) r
-  left join public.organizations o on o.id = (r.v ->> nullif(tg_argv[1], ''))::uuid;
+  select (r.v ->> nullif(tg_argv[1], ''))::uuid, x.actor, 'create', tg_table_name,
+         r.v ->> tg_argv[0], r.v, x.ip_address, x.user_agent
+  from context x
+  cross join (select pg_catalog.to_jsonb(n) as v from new_rows n) r;
   return null;
 end;
 $$;
@@ -63,6 +98,9 @@ $$;
 -- that statement's row estimates for every later one (a single-row estimate turns a
 -- 1,000-row update's join quadratic). Old and new rows are joined on the key column
 -- itself; JIT is off (the join's estimate makes it compile for ~170 ms).
+-- old_values and new_values are the whole rows: storing the changed columns only
+-- was measured slower (bench/audit.py: building two objects per row costs more
+-- than the bytes it saves); changed_keys lists the columns that changed.
 create or replace function private.audit_update()
 returns trigger
 language plpgsql
@@ -72,35 +110,34 @@ set jit = off
 as $$
 begin
   execute pg_catalog.format($sql$
+    with context as materialized (
+      select auth.uid() as actor, c.ip_address, c.user_agent from private.request_client() c
+    )
     insert into public.audit_logs
       (organization_id, user_id, action, entity_type, entity_id, old_values, new_values, changed_keys,
        ip_address, user_agent)
-    select o.id, (select p.id from public.profiles p where p.id = auth.uid()),
+    select (j.nv ->> %3$L)::uuid, x.actor,
            case
-             when c.ov ->> 'deleted_at' is null and c.nv ->> 'deleted_at' is not null then 'soft_delete'
-             when c.ov ->> 'deleted_at' is not null and c.nv ->> 'deleted_at' is null then 'restore'
+             when j.ov ->> 'deleted_at' is null and j.nv ->> 'deleted_at' is not null then 'soft_delete'
+             when j.ov ->> 'deleted_at' is not null and j.nv ->> 'deleted_at' is null then 'restore'
              else 'update'
            end,
-           $1, c.nv ->> %1$L, c.ov, c.nv, c.changed,
-           coalesce(nullif(pg_catalog.btrim(pg_catalog.split_part(h.headers ->> 'x-forwarded-for', ',', 1)), ''),
-                    nullif(h.headers ->> 'x-real-ip', '')),
-           h.headers ->> 'user-agent'
-    from (
-      select j.ov, j.nv,
+           $1, j.nv ->> %1$L, j.ov, j.nv, j.changed, x.ip_address, x.user_agent
+    from context x
+    cross join (
+      select d.ov, d.nv,
              array(
-               select e.key from pg_catalog.jsonb_each(j.nv) e
-               where e.key <> 'updated_at' and e.value is distinct from j.ov -> e.key
+               select e.key from pg_catalog.jsonb_each(d.nv) e
+               where e.key <> 'updated_at' and e.value is distinct from d.ov -> e.key
                order by e.key
              ) as changed
       from (
         select pg_catalog.to_jsonb(o) as ov, pg_catalog.to_jsonb(n) as nv
         from old_rows o join new_rows n on n.%2$I = o.%2$I
-      ) j
+      ) d
       offset 0
-    ) c
-    cross join (select nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb as headers) h
-    left join public.organizations o on o.id = (c.nv ->> %3$L)::uuid
-    where c.changed <> '{}'
+    ) j
+    where j.changed <> '{}'
   $sql$, tg_argv[0], tg_argv[0], nullif(tg_argv[1], ''))
   using tg_table_name;
   return null;
@@ -112,21 +149,21 @@ returns trigger
 language plpgsql
 security definer
 set search_path = ''
+set plan_cache_mode = force_generic_plan
+set jit = off
 as $$
 begin
-  -- A deleted organization takes its rows with it: their entries keep no organization
-  -- (the left join finds none), as audit_logs.organization_id's `on delete set null` would.
+  -- Rows deleted with their organization keep its id: the history stays attributable.
+  with context as materialized (
+    select auth.uid() as actor, c.ip_address, c.user_agent from private.request_client() c
+  )
   insert into public.audit_logs
     (organization_id, user_id, action, entity_type, entity_id, old_values, ip_address, user_agent)
-  select o.id, (select p.id from public.profiles p where p.id = auth.uid()),
+  select (r.v ->> nullif(tg_argv[1], ''))::uuid, x.actor,
          case when r.v ->> 'deleted_at' is not null then 'purge' else 'delete' end,
-         tg_table_name, r.v ->> tg_argv[0], r.v,
-         coalesce(nullif(pg_catalog.btrim(pg_catalog.split_part(h.headers ->> 'x-forwarded-for', ',', 1)), ''),
-                  nullif(h.headers ->> 'x-real-ip', '')),
-         h.headers ->> 'user-agent'
-  from (select nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb as headers) h
-  cross join (select pg_catalog.to_jsonb(d) as v from old_rows d) r
-  left join public.organizations o on o.id = (r.v ->> nullif(tg_argv[1], ''))::uuid;
+         tg_table_name, r.v ->> tg_argv[0], r.v, x.ip_address, x.user_agent
+  from context x
+  cross join (select pg_catalog.to_jsonb(d) as v from old_rows d) r;
   return null;
 end;
 $$;

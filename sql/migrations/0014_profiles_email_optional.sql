@@ -1,4 +1,4 @@
--- depends: 0009_audit_and_trash_indexes
+-- depends: 0013_audit_logs_copy
 
 -- A profile's email may be empty, because GoTrue allows what a required unique
 -- profile email cannot follow: two SSO accounts with one email (auth.users'

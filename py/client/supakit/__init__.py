@@ -8,9 +8,10 @@ except PackageNotFoundError:  # imported from a source tree that was never insta
     __version__ = "0.0.0+unknown"
 
 # The client is imported on first use, so `supakit` commands do not pay for it.
-_LAZY = {"Client": "supakit.client", "AsyncClient": "supakit.client", "Pool": "supakit.pool"}
+_LAZY = {"Client": "supakit.client", "AsyncClient": "supakit.client", "Pool": "supakit.pool",
+         "AsyncPool": "supakit.async_pool"}
 
-__all__ = ["AsyncClient", "Client", "Pool", "__version__"]
+__all__ = ["AsyncClient", "AsyncPool", "Client", "Pool", "__version__"]
 
 
 def __getattr__(name: str):

@@ -47,9 +47,19 @@ def main() -> None:
     except SupakitError as exc:
         _fail(str(exc))
     except psycopg.OperationalError as exc:
-        _fail(f"cannot connect to the database: {first_line(exc)}")
+        _fail(_connection_failure(exc))
     except psycopg.Error as exc:
         _fail(f"database error: {first_line(exc)}")
+
+
+def _connection_failure(exc: Exception) -> str:
+    """One line naming the database (without its password) and why it refused."""
+    from .commands.common import resolved_url
+    from .dburl import unreachable
+
+    if resolved_url is None:
+        return f"cannot connect to the database: {first_line(exc)}"
+    return str(unreachable(resolved_url, exc))
 
 
 def _fail(message: str) -> None:

@@ -14,7 +14,10 @@ services as one over REST:
         alice.projects.list(org_id)
 
 Defaults are the seed's: at most 10 connections, idle ones closed after 20 s,
-10 s to connect.
+10 s to connect. A caller waits at most `timeout` for a free connection, then gets
+`PoolExhausted`; each connection is checked as it is handed out, so one the server
+killed while idle is replaced unseen, and one killed mid-request costs that
+request one `ConnectionLost` (docs/operating.md).
 """
 
 from __future__ import annotations
@@ -24,10 +27,13 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import psycopg
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from . import tokens
 from .db import apply_settings, request_settings
+from .pool_errors import ConnectionLost, PoolExhausted, exhausted, is_lost, lost
+
+__all__ = ["ConnectionLost", "Pool", "PoolExhausted"]
 
 if TYPE_CHECKING:
     from .client import Client
@@ -54,8 +60,10 @@ class Pool:
         open: bool = True,
         **kwargs: Any,
     ):
+        self.timeout = timeout
         self.pool = ConnectionPool(
             conninfo,
+            check=ConnectionPool.check_connection,
             min_size=min_size,
             max_size=max_size,
             max_idle=max_idle,
@@ -74,9 +82,21 @@ class Pool:
         path: str = "/",
     ) -> Iterator[psycopg.Connection]:
         """A connection inside one transaction acting as `claims`, like one PostgREST request."""
-        with self.pool.connection() as conn, conn.transaction():
-            apply_settings(conn, request_settings(claims, headers, method, path))
-            yield conn
+        settings = request_settings(claims, headers, method, path)
+        try:
+            conn = self.pool.getconn()
+        except PoolTimeout:
+            raise exhausted(self.pool.name, self.pool.max_size, self.timeout) from None
+        try:
+            with conn.transaction():
+                apply_settings(conn, settings)
+                yield conn
+        except psycopg.OperationalError as exc:
+            if is_lost(conn, exc):
+                raise lost(exc) from None
+            raise
+        finally:
+            self.pool.putconn(conn)  # a broken connection is closed and replaced, never handed out again
 
     # -- clients over the pool
 

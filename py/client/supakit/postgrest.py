@@ -69,7 +69,12 @@ class PostgrestConfig:
     admin_port: int
     schemas: str = "public"
     anon_role: str = "anon"
+    # Chosen from bench/load.py's figures (docs/operating.md): 10 connections served the most
+    # requests per second on 2 cores (5 and 20 fewer); a request waits at most 5 s for one
+    # (the slowest answer at capacity took under 1 s), then PostgREST answers 504.
     pool: int = 10
+    pool_acquisition_timeout: int = 5
+    max_rows: int = 1000  # Supabase's cap on the rows one response serves
 
     def render(self) -> str:
         values = {
@@ -78,6 +83,8 @@ class PostgrestConfig:
             "db-anon-role": self.anon_role,
             "db-extra-search-path": "public, extensions",
             "db-pool": self.pool,
+            "db-pool-acquisition-timeout": self.pool_acquisition_timeout,
+            "db-max-rows": self.max_rows,
             "db-channel-enabled": True,
             "jwt-secret": self.jwt_secret,
             "server-host": "127.0.0.1",

@@ -22,6 +22,7 @@ class RestEndpoint:
     service_key: str
     jwt_secret: str
     pids: dict[str, int] = field(default_factory=dict)
+    postgrest_port: int = 0  # behind the gateway; for a second gateway in front of the same PostgREST
 
     @property
     def rest_url(self) -> str:
@@ -59,7 +60,7 @@ def start_rest(
         admin_port=admin_port or free_port(),
     )
     port = port or free_port()
-    endpoint = RestEndpoint(f"http://127.0.0.1:{port}", anon_key, service_key, jwt_secret)
+    endpoint = RestEndpoint(f"http://127.0.0.1:{port}", anon_key, service_key, jwt_secret, postgrest_port=pg_config.port)
     endpoint.pids["postgrest"] = postgrest.start_postgrest(pg_config, state_dir / "postgrest", detach=detach).pid
     try:
         settings = AuthSettings(db_url=server.url(dbname), jwt_secret=jwt_secret, api_url=endpoint.url, **(auth or {}))

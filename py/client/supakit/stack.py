@@ -60,6 +60,8 @@ class Stack:
         self.dir = project.state_dir
         self.state_file = self.dir / "stack.json"
         self.state = self._load()
+        # PostgrestConfig fields to override (bench/load.py compares pool sizes with it).
+        self.postgrest_overrides: dict[str, object] = {}
 
     # -- what the stack is
 
@@ -230,6 +232,7 @@ class Stack:
             port=s.postgrest_port,
             admin_port=s.postgrest_admin_port,
             schemas=", ".join(self.project.settings.schemas),
+            **self.postgrest_overrides,  # type: ignore[arg-type]
         )
         s.pids["postgrest"] = postgrest.start_postgrest(config, self.dir / "postgrest", detach=True).pid
         return True

@@ -172,6 +172,15 @@ class AsyncClient(_Services):
         url, key = _env(service_role)
         return cls(url, key, access_token=access_token, **kwargs)
 
+    @classmethod
+    def over(cls, transport: Any) -> AsyncClient:
+        """A client on any async transport (e.g. an `AsyncPoolTransport` from `supakit.AsyncPool`)."""
+        client = cls.__new__(cls)
+        client.url = client.key = None
+        client.supabase = getattr(transport, "supabase", None)
+        client._bind(transport)
+        return client
+
     def with_token(self, access_token: str) -> AsyncClient:
         return type(self)(self.url, self.key, access_token=access_token)
 

@@ -43,7 +43,7 @@ IMPORTS = {
 RESERVED = {"copy", "dict", "json", "schema", "construct", "validate", "fields", "model_config"}
 
 RELATIONS = """
-select c.relname::text, c.relkind::text, a.attname::text, a.atttypid::int, a.attnotnull and c.relkind = 'r'
+select c.relname::text, c.relkind::text, a.attname::text, a.atttypid::int, a.attnotnull and c.relkind in ('r', 'p')
 from pg_catalog.pg_class c
 join pg_catalog.pg_namespace n on n.oid = c.relnamespace
 join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped

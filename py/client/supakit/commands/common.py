@@ -14,6 +14,11 @@ from ..project import Project, find_project
 DATABASE_URL_HELP = "database to act on (default: $SUPAKIT_DATABASE_URL, else the local stack's)"
 
 
+# The database this command acts on, once resolved: `supakit.cli.main` names it (redacted)
+# when the connection is refused.
+resolved_url: str | None = None
+
+
 def project() -> Project:
     return find_project()
 
@@ -28,15 +33,18 @@ def optional_project() -> Project | None:
 
 def database_url(explicit: str | None, proj: Project) -> str:
     """`--database-url`, else `SUPAKIT_DATABASE_URL`, else the local stack if it runs."""
+    global resolved_url
     url = explicit or os.environ.get("SUPAKIT_DATABASE_URL")
     if url:
-        return url.replace("postgresql+psycopg://", "postgresql://", 1)
+        resolved_url = url.replace("postgresql+psycopg://", "postgresql://", 1)
+        return resolved_url
     from ..stack import Stack
 
     stack = Stack(proj)
     if not stack.state_file.exists() or not stack.running()["postgres"]:
         raise ConfigError("no database: pass --database-url, set SUPAKIT_DATABASE_URL, or start the local stack (supakit up)")
-    return stack.db_url
+    resolved_url = stack.db_url
+    return resolved_url
 
 
 def emit_json(data: Any) -> None:

@@ -7,7 +7,7 @@ import os
 import psycopg
 import typer
 
-from ..doctor import Level, diagnose
+from ..doctor import CHECKS, Level, diagnose
 from ..doctor.report import as_json, check_list, failing, human
 from ..lint.context import parse_schemas
 from .common import DATABASE_URL_HELP, database_url, optional_project, project
@@ -24,6 +24,7 @@ def doctor(
     fail_level: str = typer.Option("warn", "--fail-level", help="exit 1 on a finding at this level or above: error, warn or info"),
     exposed_schemas: str = typer.Option(None, "--exposed-schemas", envvar="SUPAKIT_EXPOSED_SCHEMAS", help=EXPOSED_HELP),
     list_checks: bool = typer.Option(False, "--list-checks", help="print every check id and exit"),
+    only: list[str] = typer.Option(None, "--check", help="run only this check (repeatable); runs off-by-default checks too"),
 ) -> None:
     """Find tables without RLS, risky policies and functions, missing indexes; exit 1 at --fail-level."""
     if list_checks:
@@ -33,12 +34,15 @@ def doctor(
         threshold = Level.parse(fail_level)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--fail-level") from None
+    unknown = [name for name in only or () if name not in CHECKS]
+    if unknown:
+        raise typer.BadParameter(f"no check {', '.join(unknown)} (see --list-checks)", param_hint="--check")
     url = _url(database_url_option)
     if exposed_schemas is None:
         proj = optional_project()
         exposed_schemas = ",".join(proj.settings.schemas) if proj is not None else "public"
     with psycopg.connect(url, autocommit=True) as conn:
-        findings = diagnose(conn, sorted(parse_schemas(exposed_schemas)))
+        findings = diagnose(conn, sorted(parse_schemas(exposed_schemas)), only or None)
     typer.echo(as_json(findings) if json_output else human(findings))
     if failing(findings, threshold):
         raise typer.Exit(1)

@@ -29,7 +29,7 @@ def migrate(
     if bootstrap:
         with psycopg.connect(url, autocommit=True) as conn:
             apply_bootstrap(conn)
-    result = run_migrate(url, proj)
+    result = run_migrate(url, proj, on_wait=lambda message: typer.echo(message, err=True))
     if json_output:
         emit_json({"applied": result.applied, "repeatables": result.repeatables})
         return

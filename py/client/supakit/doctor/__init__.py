@@ -13,7 +13,8 @@ from collections.abc import Iterable
 
 import psycopg
 
-from . import rls, exposure, functions, indexes  # noqa: F401,I001  (register the checks, in report order)
+from . import rls, exposure, functions, indexes, limits  # noqa: F401,I001  (register the checks, in report order)
+from . import distribution  # noqa: F401  (off by default: `--check distribution-blockers`)
 from .checks import API_ROLES, CHECKS, Check, Context, Finding, Level
 
 __all__ = ["CHECKS", "Check", "Finding", "Level", "diagnose"]
@@ -22,8 +23,8 @@ __all__ = ["CHECKS", "Check", "Finding", "Level", "diagnose"]
 def diagnose(
     conn: psycopg.Connection, exposed: Iterable[str] = ("public",), only: Iterable[str] | None = None
 ) -> list[Finding]:
-    """Run every check (or those named in `only`); findings most severe first."""
-    chosen = [CHECKS[name] for name in only] if only is not None else list(CHECKS.values())
+    """Run every default check (or those named in `only`, off-by-default ones too); most severe first."""
+    chosen = [CHECKS[name] for name in only] if only is not None else [c for c in CHECKS.values() if c.default]
     findings: list[Finding] = []
     with conn.transaction():
         if conn.autocommit:

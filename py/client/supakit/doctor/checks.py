@@ -74,6 +74,7 @@ class Check:
     run: Callable[[Context], Iterable[Issue]]
     bad: str = ""
     good: str = ""
+    default: bool = True  # off-by-default checks run only when named (`supakit doctor --check ID`)
 
 
 @dataclass(frozen=True)
@@ -96,12 +97,13 @@ CHECKS: dict[str, Check] = {}
 
 
 def check(
-    id: str, level: Level, group: str, summary: str, *, why: str, fix: str, bad: str = "", good: str = ""
+    id: str, level: Level, group: str, summary: str, *, why: str, fix: str, bad: str = "", good: str = "",
+    default: bool = True,
 ) -> Callable[[Callable[[Context], Iterable[Issue]]], Callable[[Context], Iterable[Issue]]]:
     """Register a check function under its id, with the text the report shows."""
 
     def register(func: Callable[[Context], Iterable[Issue]]) -> Callable[[Context], Iterable[Issue]]:
-        CHECKS[id] = Check(id, level, group, summary, why, fix, func, bad, good)
+        CHECKS[id] = Check(id, level, group, summary, why, fix, func, bad, good, default)
         return func
 
     return register

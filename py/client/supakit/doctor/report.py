@@ -40,4 +40,7 @@ def as_json(findings: Sequence[Finding]) -> str:
 
 
 def check_list() -> str:
-    return "\n".join(f"{c.id:38} {str(c.level):5} {c.group:11} {c.summary}" for c in CHECKS.values())
+    return "\n".join(
+        f"{c.id:38} {str(c.level):5} {c.group:11} {c.summary}{'' if c.default else ' (off by default: --check ' + c.id + ')'}"
+        for c in CHECKS.values()
+    )

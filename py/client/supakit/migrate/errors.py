@@ -10,9 +10,9 @@ __all__ = ["LockTimeout", "MigrationError", "first_line"]
 class MigrationError(SupakitError):
     """A migration or repeatable failed; nothing of it was kept."""
 
-    def __init__(self, path: str, message: str, statement: str | None = None):
-        self.path, self.pg_message, self.statement = path, message, statement
-        text = f"{path}: {message}"
+    def __init__(self, path: str, message: str, statement: str | None = None, line: int | None = None):
+        self.path, self.pg_message, self.statement, self.line = path, message, statement, line
+        text = f"{path}:{line}: {message}" if line else f"{path}: {message}"
         if statement:
             text += f"\n  in statement: {_excerpt(statement)}"
         super().__init__(text)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -13,9 +13,11 @@ from yoyo import read_migrations
 from yoyo.exceptions import BadMigration, MigrationConflict
 from yoyo.topologicalsort import CycleError
 
+from ..dburl import unreachable
 from ..errors import ConfigError
 from ..project import Project, find_project
 from . import files, teardown
+from .atomic import apply_recorded, error_line
 from .backend import BOOKKEEPING_SQL, MIGRATION_TABLE, SCHEMA, BookkeepingBackend, open_backend
 from .errors import MigrationError, first_line
 from .lock import migration_lock
@@ -46,18 +48,25 @@ class Status:
         return asdict(self)
 
 
-def migrate(url: str, project: Project | None = None, *, lock_timeout: float = 60.0) -> MigrateResult:
-    """Apply pending versioned migrations, then every repeatable whose text changed."""
+def migrate(
+    url: str, project: Project | None = None, *, lock_timeout: float = 60.0,
+    on_wait: Callable[[str], None] | None = None,
+) -> MigrateResult:
+    """Apply pending versioned migrations, then every repeatable whose text changed.
+
+    `on_wait` is told once if another run holds the lock and this one waits for it.
+    """
     project = project or find_project()
     result = MigrateResult()
-    with _locked(url, lock_timeout) as conn:
+    with _locked(url, lock_timeout, on_wait) as conn:
         applied = set(_applied_ids(conn))
         if any(mid not in applied for mid in files.versioned_files(project)):
             # Only now load yoyo, which parses every file: a no-op or a policy edit skips it.
             with _yoyo(conn, url) as backend:
                 for migration in _pending(backend, project):
-                    _apply_one(backend, migration, project)
-                    _record(conn, "versioned", migration.id, files.checksum(Path(migration.path)))
+                    checksum = files.checksum(Path(migration.path))
+                    _guard(project, migration, lambda m=migration, c=checksum: apply_recorded(
+                        backend, m, c, lambda: _record(conn, "versioned", m.id, c)))
                     result.applied.append(migration.id)
         _adopt_unrecorded(conn, project)
         result.repeatables = _apply_repeatables(conn, project)
@@ -114,7 +123,7 @@ def status(url: str, project: Project | None = None) -> Status:
             applied = _applied_ids(conn)
             recorded = _recorded(conn)
     except psycopg.OperationalError as exc:
-        raise ConfigError(f"cannot connect to the database: {first_line(exc)}") from None
+        raise unreachable(url, exc) from None
     drift = [
         mid for mid in applied
         if mid in on_disk and recorded.get(("versioned", mid), files.checksum(on_disk[mid])) != files.checksum(on_disk[mid])
@@ -129,15 +138,15 @@ def status(url: str, project: Project | None = None) -> Status:
 
 
 @contextmanager
-def _locked(url: str, lock_timeout: float) -> Iterator[psycopg.Connection]:
+def _locked(url: str, lock_timeout: float, on_wait: Callable[[str], None] | None = None) -> Iterator[psycopg.Connection]:
     """The run's own connection, holding the migration lock, with the bookkeeping in place."""
     try:
-        with migration_lock(url, lock_timeout) as conn:
+        with migration_lock(url, lock_timeout, on_wait) as conn:
             if not _exists(conn, f"{SCHEMA}.checksums"):
                 conn.execute(BOOKKEEPING_SQL)
             yield conn
     except psycopg.OperationalError as exc:
-        raise ConfigError(f"cannot connect to the database to migrate: {first_line(exc)}") from None
+        raise unreachable(url, exc) from None
 
 
 @contextmanager
@@ -165,17 +174,14 @@ def _loaded(project: Project, load):
         raise MigrationError(_rel(project, project.migrations), f"cannot order the migrations: {first_line(exc)}") from None
 
 
-def _apply_one(backend: BookkeepingBackend, migration, project: Project) -> None:
-    _guard(project, migration, lambda: backend.apply_one(migration))
-
-
 def _guard(project: Project, migration, action) -> None:
     """Run a yoyo step, turning driver errors into one that names file and statement."""
     try:
         action()
     except psycopg.Error as exc:
+        statement = getattr(exc, "supakit_statement", None)
         raise MigrationError(
-            _rel(project, migration.path), first_line(exc), getattr(exc, "supakit_statement", None)
+            _rel(project, migration.path), first_line(exc), statement, error_line(Path(migration.path), statement, exc)
         ) from None
     except BadMigration as exc:
         raise MigrationError(_rel(project, migration.path), f"cannot load: {exc}") from None
@@ -196,7 +202,7 @@ def _apply_repeatables(conn: psycopg.Connection, project: Project) -> list[str]:
                 try:
                     conn.execute(statement)
                 except psycopg.Error as exc:
-                    raise MigrationError(item.key, first_line(exc), statement) from None
+                    raise MigrationError(item.key, first_line(exc), statement, error_line(item.path, statement, exc)) from None
             _record(conn, "repeatable", item.key, item.checksum)
     return [r.key for r in changed]
 

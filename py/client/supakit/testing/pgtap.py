@@ -25,6 +25,7 @@ from . import databases
 
 SEARCH_PATH = '"$user", public, extensions'  # the `postgres` role's on Supabase
 _META_COMMAND = re.compile(r"^\s*\\(\w+)")
+_TAP_LINE = re.compile(r"^(1\.\.\d+(\s*#.*)?$|(not )?ok\b|#|Bail out!|TAP version \d+$)")
 _IGNORED_META = {"set", "unset", "pset", "timing", "echo", "qecho", "x", "t", "a", "o", "q"}
 
 
@@ -68,7 +69,10 @@ def parse_tap(text: str) -> TapReport:
     report = TapReport()
     failures: list[list[str]] = []
     current: list[str] | None = None
-    for line in Parser().parse_text(text):
+    # Only TAP lines reach the parser: other rows a file prints (a user's uuid from
+    # tests.create_supabase_user) can look like a plan to tap.py's lenient regex.
+    tap_only = "\n".join(line for line in text.splitlines() if _TAP_LINE.match(line))
+    for line in Parser().parse_text(tap_only):
         if line.category == "plan":
             report.planned = line.expected_tests
         elif line.category == "test":
