@@ -393,7 +393,8 @@ def fresh_world(su: psycopg.Connection, users: dict[str, Any]) -> World:
     world.ids["outsider_id"] = users["outsider"].id
     world.ids["profile_member"] = users["member"].id
     # An auth user without an email has no profile: the target of a profile insert.
-    world.ids["emailless_user"] = str(scalar(su, "insert into auth.users (email) values (null) returning id"))
+    world.ids["emailless_user"] = str(scalar(su, "insert into auth.users (id, aud, role) values (gen_random_uuid(), 'authenticated', "
+                                                "'authenticated') returning id"))
     return world
 
 

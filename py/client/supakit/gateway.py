@@ -1,4 +1,4 @@
-"""The API gateway: nginx serving `/rest/v1/` on one port, as Supabase's Kong does.
+"""The API gateway: nginx serving `/rest/v1/` (and `/auth/v1/`) on one port, as Supabase's Kong does.
 
 supabase-py always calls `<url>/rest/v1`, and PostgREST has no path prefix, so a
 reverse proxy sits in front. Like Supabase's gateway it answers 401 unless the
@@ -57,6 +57,7 @@ class GatewayConfig:
     upstream_port: int
     anon_key: str
     service_key: str
+    auth_port: int | None = None  # the local auth server (supakit.auth), served at /auth/v1/
     trusted_proxies: tuple[str, ...] = field(default_factory=trusted_proxies_from_env)
 
     def real_ip(self) -> str:
@@ -111,9 +112,31 @@ http {{
       proxy_set_header X-Forwarded-For $remote_addr;  # the client as the gateway sees it, nothing forwarded
       proxy_set_header X-Real-IP $remote_addr;
     }}
-  }}
+{self._auth_locations()}  }}
 }}
 """
+
+    def _auth_locations(self) -> str:
+        """`/auth/v1/` as Supabase's gateway routes it: the apikey checked, `Authorization` passed as sent;
+        `/auth/v1/verify` open, because the link in a confirmation mail is opened by a browser."""
+        if not self.auth_port:
+            return ""
+        upstream = f"http://127.0.0.1:{self.auth_port}"
+        headers = (
+            "      proxy_set_header Host $host;\n"
+            "      proxy_set_header X-Forwarded-For $remote_addr;\n"
+            "      proxy_set_header X-Real-IP $remote_addr;\n"
+        )
+        return (
+            "    location = /auth/v1/verify {\n"
+            f"      proxy_pass {upstream}/verify;\n{headers}"
+            "    }\n"
+            "    location /auth/v1/ {\n"
+            '      if ($http_apikey = "") { return 401 \'{"message":"No API key found in request"}\'; }\n'
+            "      if ($supakit_known_key = 0) { return 401 \'{\"message\":\"Invalid API key\"}\'; }\n"
+            f"      proxy_pass {upstream}/;\n{headers}"
+            "    }\n"
+        )
 
 
 def start_gateway(config: GatewayConfig, directory: Path, *, detach: bool = False, timeout: float = 15.0):
