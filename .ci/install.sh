@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything supakit needs on a fresh Debian machine (as root), idempotently.
-#   bash .ci/install.sh            Python packages, PostgreSQL 15 (+ pgTAP, pg_prove), nginx, PostgREST
+#   bash .ci/install.sh            Python packages, PostgreSQL 15 (+ pg_cron, pgTAP, pg_prove), nginx, PgBouncer, PostgREST
 #   bash .ci/install.sh --docker   ... plus docker.io, a running dockerd and the test image
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +16,8 @@ missing=()
 [ -f /usr/share/postgresql/15/extension/pgtap.control ] || missing+=(postgresql-15-pgtap)
 command -v pg_prove >/dev/null || missing+=(libtap-parser-sourcehandler-pgtap-perl)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
+[ -f /usr/share/postgresql/15/extension/pg_cron.control ] || missing+=(postgresql-15-cron)
 command -v npm >/dev/null || missing+=(npm)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "install.sh: apt-get install ${missing[*]}"
@@ -23,6 +25,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 # Debian starts the packaged services; supakit runs its own.
 service nginx stop >/dev/null 2>&1 || true
+service pgbouncer stop >/dev/null 2>&1 || true
 service postgresql stop >/dev/null 2>&1 || true
 
 python -m pip install -q --disable-pip-version-check -e '.[test,bench]'

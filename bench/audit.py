@@ -144,9 +144,10 @@ create or replace trigger audit_update after update on bench.projects_diff
 select bench.enable_staged_audit('bench.projects_staged', 'id', 'organization_id');
 select bench.enable_legacy_audit('bench.projects_legacy', 'id', 'organization_id');
 
--- The member of the single-row and REST parts, its organization and membership.
-insert into auth.users (id, email, raw_user_meta_data)
-values ('{MEMBER_ID}', '{MEMBER_EMAIL}', '{{"name": "Bench Member"}}');
+-- The member of the single-row and REST parts, its organization and membership (as GoTrue writes users).
+insert into auth.users (id, aud, role, email, raw_user_meta_data, raw_app_meta_data, created_at, updated_at)
+values ('{MEMBER_ID}', 'authenticated', 'authenticated', '{MEMBER_EMAIL}', '{{"name": "Bench Member"}}',
+        '{{"provider": "email", "providers": ["email"]}}', now(), now());
 insert into public.organizations (id, name, slug) values (md5('rest-org')::uuid, 'REST organization', 'rest-org');
 insert into public.organization_members (organization_id, user_id, role)
 values (md5('rest-org')::uuid, '{MEMBER_ID}', 'member');

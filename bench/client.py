@@ -35,6 +35,7 @@ from postgrest import SyncPostgrestClient
 
 import common
 from supakit import Client, Pool, tokens
+from supakit.auth.users import create_user
 from supakit.project import find_project
 from supakit.testing import databases
 from supakit.providers.local import start_local
@@ -65,8 +66,7 @@ def main() -> None:
                           state_dir=state_dir)
 
         with psycopg.connect(server.url(DBNAME), autocommit=True) as conn:
-            user_id = str(conn.execute(
-                "insert into auth.users (email) values ('bench@example.test') returning id").fetchone()[0])
+            user_id = create_user(conn, "bench@example.test", "bench-password")
         token = tokens.sign(tokens.user_claims(user_id, "bench@example.test"), jwt_secret)
 
         client = Client(rest.url, rest.anon_key, access_token=token)

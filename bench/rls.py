@@ -93,8 +93,10 @@ insert into public.organizations (id, name, slug)
 select md5('org' || o)::uuid, 'Organization ' || o, 'org-' || o
 from generate_series(1, {ORGS}) o;
 
-insert into auth.users (id, email, raw_user_meta_data)
-select md5('user' || u)::uuid, 'user' || u || '@bench.test', jsonb_build_object('name', 'User ' || u)
+-- As GoTrue writes them: explicit id, aud, role, app metadata and timestamps.
+insert into auth.users (id, aud, role, email, raw_user_meta_data, raw_app_meta_data, created_at, updated_at)
+select md5('user' || u)::uuid, 'authenticated', 'authenticated', 'user' || u || '@bench.test',
+       jsonb_build_object('name', 'User ' || u), '{{"provider": "email", "providers": ["email"]}}', now(), now()
 from generate_series(1, {USERS}) u;
 
 -- User u is in 1 + u % 3 organizations: org ((u - 1 + 3331 t) % ORGS) + 1 for t < 1 + u % 3

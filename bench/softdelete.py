@@ -86,11 +86,16 @@ select md5('org' || o)::uuid, 'Organization ' || o, 'org-' || o from generate_se
 union all select {EMPTY_ORG}, 'Empty trash', 'org-empty'
 union all select {TRASH_ORG}, 'Ninety percent trash', 'org-trash';
 
-insert into auth.users (id, email, raw_user_meta_data)
-select md5('admin' || o)::uuid, 'admin' || o || '@bench.test', jsonb_build_object('name', 'Admin ' || o)
-from generate_series(1, {OTHER_ORGS}) o
-union all select {MEMBERS['empty']}, 'member-empty@bench.test', '{{"name": "Member E"}}'
-union all select {MEMBERS['trash']}, 'member-trash@bench.test', '{{"name": "Member T"}}';
+-- As GoTrue writes them: explicit id, aud, role, app metadata and timestamps.
+insert into auth.users (id, aud, role, email, raw_user_meta_data, raw_app_meta_data, created_at, updated_at)
+select id, 'authenticated', 'authenticated', email, meta, '{{"provider": "email", "providers": ["email"]}}', now(), now()
+from (
+  select md5('admin' || o)::uuid as id, 'admin' || o || '@bench.test' as email,
+         jsonb_build_object('name', 'Admin ' || o) as meta
+  from generate_series(1, {OTHER_ORGS}) o
+  union all select {MEMBERS['empty']}, 'member-empty@bench.test', '{{"name": "Member E"}}'
+  union all select {MEMBERS['trash']}, 'member-trash@bench.test', '{{"name": "Member T"}}'
+) as seeded;
 
 insert into public.organization_members (organization_id, user_id, role)
 select md5('org' || o)::uuid, md5('admin' || o)::uuid, 'admin'::public.user_role from generate_series(1, {OTHER_ORGS}) o

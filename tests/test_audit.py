@@ -6,7 +6,9 @@ and request headers per transaction) and through the real PostgREST behind the
 gateway (httpx with the caller's headers), and reads the log back as the superuser.
 Both transports send the same client headers: `x-forwarded-for: 203.0.113.7,
 10.0.0.1` and `user-agent: probe/1.0`, so every entry must name 203.0.113.7 (the
-first hop; over REST the gateway appends 127.0.0.1 after it). REST tests share one
+first hop). Over REST they go through a gateway that trusts loopback and 10.0.0.0/8
+as proxies (a load balancer in front of it), which resolves the same client; the
+session's own gateway trusts no proxy and records its peer (tests/test_isolation.py). REST tests share one
 database for the session: each creates its own organizations (unique slugs) and
 only ever looks at its own rows.
 
@@ -152,12 +154,27 @@ def refused(code: str, call, *args, **kwargs) -> Refused:
 # --- fixtures --------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="session")
+def proxied_rest(rest, tmp_path_factory):
+    """A second gateway in front of the same PostgREST, behind trusted proxies."""
+    from types import SimpleNamespace
+
+    from supakit import gateway, processes
+    from supakit.providers.base import free_port
+
+    config = gateway.GatewayConfig(free_port(), rest.postgrest_port, rest.anon_key, rest.service_key,
+                                   trusted_proxies=("127.0.0.1", "10.0.0.0/8"))
+    process = gateway.start_gateway(config, tmp_path_factory.mktemp("proxied-gateway"))
+    yield SimpleNamespace(url=f"http://127.0.0.1:{config.port}")
+    processes.stop(process.pid, gateway.BINARY)
+
+
 @pytest.fixture(params=["sql", "rest"])
 def via(request) -> Via:
     if request.param == "rest":
         # `rest` first: the users `make_user` creates then live in the REST database.
-        rest = request.getfixturevalue("rest")
-        return Via("rest", request.getfixturevalue("rest_db"), rest)
+        request.getfixturevalue("rest")
+        return Via("rest", request.getfixturevalue("rest_db"), request.getfixturevalue("proxied_rest"))
     return Via("sql", request.getfixturevalue("db"), None)
 
 
@@ -172,8 +189,8 @@ class Team:
         self.anon = request.getfixturevalue("anon")
         self.service = request.getfixturevalue("service_role")
         self.org = self.new_org(self.admin)
-        via.rpc(self.admin, "add_member", organization_id=self.org, user_id=self.member.id, role="member")
-        via.rpc(self.admin, "add_member", organization_id=self.org, user_id=self.viewer.id, role="viewer")
+        via.rpc(self.service, "add_member", organization_id=self.org, user_id=self.member.id, role="member")
+        via.rpc(self.service, "add_member", organization_id=self.org, user_id=self.viewer.id, role="viewer")
         self.other_org = self.new_org(self.outsider)
 
     def new_org(self, admin, name: str = "Acme") -> str:
@@ -278,6 +295,7 @@ def test_superuser_sql_is_audited_without_actor_or_client(via, team):
 
 def test_organization_create_update_delete_is_audited(via, team):
     su, admin = via.su, team.admin
+    su.execute("update public.subscriptions set status = 'active' where organization_id = %s", (team.org,))  # one trial at a time
     org = team.new_org(admin, name="Globex")
     # create_organization: the organization, its first admin and its trial, all by the caller.
     created = entry(su, "create", "organizations", org)
@@ -301,7 +319,8 @@ def test_organization_create_update_delete_is_audited(via, team):
     live = team.project("Live", org=org, actor=admin)
     trashed = team.project("Trashed", org=org, actor=admin)
     via.delete(admin, "projects", {"id": trashed})
-    via.delete(admin, "organizations", {"id": org})
+    slug = su.execute("select slug from public.organizations where id = %s", (org,)).fetchone()[0]
+    via.rpc(admin, "delete_organization", organization_id=org, confirm_slug=slug)
 
     # The organization and everything of it went, each entry by the admin, from the
     # client; every entry keeps the organization (no foreign key nulls it): its
@@ -327,6 +346,66 @@ def test_organization_create_update_delete_is_audited(via, team):
         ("organizations", "delete"), ("projects", "purge")}
 
 
+def test_membership_changes_are_audited(via, team):
+    su, admin = via.su, team.admin
+    newcomer = team.outsider
+    invited = only(via.rpc(admin, "invite_member", organization_id=team.org, email=newcomer.email, role="viewer"))
+    added = via.rpc(newcomer, "accept_invitation", token=invited["token"])
+    created = entry(su, "create", "organization_members", added["id"])
+    assert by(created) == (newcomer.id, team.org, CLIENT_IP, CLIENT_AGENT)  # joining is the invitee's act
+    assert (created["new_values"]["user_id"], created["new_values"]["role"]) == (newcomer.id, "viewer")
+
+    via.rpc(admin, "change_member_role", organization_id=team.org, user_id=newcomer.id, role="member")
+    updated = entry(su, "update", "organization_members", added["id"])
+    assert by(updated) == (admin.id, team.org, CLIENT_IP, CLIENT_AGENT)
+    assert updated["changed_keys"] == ["role"]
+    assert (updated["old_values"]["role"], updated["new_values"]["role"]) == ("viewer", "member")
+
+    # The same role again changes nothing: nothing written.
+    via.rpc(admin, "change_member_role", organization_id=team.org, user_id=newcomer.id, role="member")
+    assert len(log(su, action="update", entity_type="organization_members", entity_id=added["id"])) == 1
+
+    via.rpc(admin, "remove_member", organization_id=team.org, user_id=newcomer.id)
+    removed = entry(su, "delete", "organization_members", added["id"])
+    assert by(removed) == (admin.id, team.org, CLIENT_IP, CLIENT_AGENT)
+    assert removed["old_values"]["user_id"] == newcomer.id and removed["new_values"] is None
+
+
+def test_subscription_writes_by_the_service_role_have_no_actor(via, team):
+    su, service = via.su, team.service
+    sub = only(via.update(service, "subscriptions", {"organization_id": team.org}, {"status": "active"}))
+    updated = entry(su, "update", "subscriptions", sub["id"])
+    assert by(updated) == (None, team.org, CLIENT_IP, CLIENT_AGENT)
+    assert updated["changed_keys"] == ["status"]
+    assert (updated["old_values"]["status"], updated["new_values"]["status"]) == ("trialing", "active")
+
+    via.delete(service, "subscriptions", {"id": sub["id"]})
+    deleted = entry(su, "delete", "subscriptions", sub["id"])
+    assert by(deleted) == (None, team.org, CLIENT_IP, CLIENT_AGENT)
+
+    again = via.insert(service, "subscriptions", {"organization_id": team.org, "status": "past_due"})[0]
+    created = entry(su, "create", "subscriptions", again["id"])
+    assert by(created) == (None, team.org, CLIENT_IP, CLIENT_AGENT) and created["new_values"]["status"] == "past_due"
+
+
+def test_profile_update_is_audited_without_organization(via, team):
+    su, member = via.su, team.member
+    via.update(member, "profiles", {"id": member.id}, {"name": "Mia"})
+    updated = entry(su, "update", "profiles", member.id)
+    assert by(updated) == (member.id, None, CLIENT_IP, CLIENT_AGENT)
+    assert updated["changed_keys"] == ["name"] and updated["new_values"]["name"] == "Mia"
+    via.update(member, "profiles", {"id": member.id}, {"name": "Mia"})
+    assert len(log(su, action="update", entity_type="profiles", entity_id=member.id)) == 1
+
+
+def test_invitations_are_audited(via, team):
+    su = via.su
+    created = only(via.rpc(team.admin, "invite_member", organization_id=team.org, email="Someone@Example.test",
+                           role="viewer"))
+    invited = entry(su, "invite", "invitations", created["invitation_id"])
+    assert by(invited) == (team.admin.id, team.org, CLIENT_IP, CLIENT_AGENT)
+    assert invited["new_values"]["email"] == "someone@example.test" and invited["new_values"]["role"] == "viewer"
+    assert created["token"] not in str(invited)
 
 
 # --- where a request came from ----------------------------------------------------------
@@ -394,7 +473,7 @@ def test_no_op_updates_write_nothing(via, team):
 def test_bulk_statements_write_one_entry_per_row(via, team):
     su, member = via.su, team.member
     org = team.new_org(team.admin, name="Bulk")
-    via.rpc(team.admin, "add_member", organization_id=org, user_id=member.id, role="member")
+    via.rpc(team.service, "add_member", organization_id=org, user_id=member.id, role="member")
     rows = via.insert(member, "projects", [{"organization_id": org, "name": f"p{i:02}"} for i in range(50)])
     ids = sorted(r["id"] for r in rows)
     assert len(ids) == 50
@@ -430,10 +509,11 @@ def test_log_event_stamps_the_caller(via, team):
     logout = via.rpc(viewer, "log_event", action="logout")
     assert by(only(log(su, id=logout["id"]))) == (viewer.id, None, CLIENT_IP, CLIENT_AGENT)
 
-    removal = via.rpc(team.admin, "log_event", action="remove", organization_id=team.org,
-                      entity_type="organization_members", entity_id=team.viewer.id)
-    assert (removal["user_id"], removal["entity_type"], removal["entity_id"]) == (
-        team.admin.id, "organization_members", team.viewer.id)
+    # The database's own actions and entity types are not the app's to write.
+    refused("22023", via.rpc, team.admin, "log_event", action="remove", organization_id=team.org,
+            entity_type="organization_members", entity_id=team.viewer.id)
+    app = via.rpc(team.admin, "log_event", action="login", organization_id=team.org, entity_type="app.sso")
+    assert (app["user_id"], app["entity_type"]) == (team.admin.id, "app.sso")
 
 
 def test_log_event_has_no_actor_parameter(via, team):

@@ -124,8 +124,8 @@ class Team:
         (self.viewer_user, self.viewer), (self.outsider_user, self.outsider) = api.user(), api.user()
         self.service = api.service()
         self.org = self.admin.organizations.create("Acme", slug("acme"))
-        self.admin.members.add(self.org.id, user_id=self.member_user.id, role="member")
-        self.admin.members.add(self.org.id, user_id=self.viewer_user.id, role="viewer")
+        self.service.members.add(self.org.id, user_id=self.member_user.id, role="member")
+        self.service.members.add(self.org.id, user_id=self.viewer_user.id, role="viewer")
 
 
 @pytest.fixture
@@ -254,10 +254,12 @@ def test_organizations_update_bad_input(team):
 
 def test_organizations_delete(team):
     with pytest.raises(PermissionDenied):
-        team.member.organizations.delete(team.org.id)
+        team.member.organizations.delete(team.org.id, confirm_slug=team.org.slug)
     with pytest.raises(NotFound):
-        team.outsider.organizations.delete(team.org.id)
-    deleted = team.admin.organizations.delete(team.org.id)
+        team.outsider.organizations.delete(team.org.id, confirm_slug=team.org.slug)
+    with pytest.raises(ValidationError):
+        team.admin.organizations.delete(team.org.id, confirm_slug="not-its-slug")
+    deleted = team.admin.organizations.delete(team.org.id, confirm_slug=team.org.slug)
     assert deleted.id == team.org.id
     with pytest.raises(NotFound):
         team.admin.organizations.get(team.org.id)
@@ -290,14 +292,17 @@ def test_members_list(team):
 
 def test_members_add(api, team):
     newcomer, _ = api.user()
-    added = team.admin.members.add(team.org.id, user_id=newcomer.id)
+    added = team.service.members.add(team.org.id, user_id=newcomer.id)
     assert (str(added.user_id), added.role) == (newcomer.id, UserRole.member)
     with pytest.raises(Conflict):
-        team.admin.members.add(team.org.id, user_id=newcomer.id)
+        team.service.members.add(team.org.id, user_id=newcomer.id)
 
 
 def test_members_add_refusals(api, team):
     newcomer, _ = api.user()
+    with pytest.raises(PermissionDenied) as info:
+        team.admin.members.add(team.org.id, user_id=newcomer.id)  # no consent: invite instead
+    assert info.value.code == "42501" and "invite_member" in (info.value.hint or "")
     with pytest.raises(PermissionDenied) as info:
         team.member.members.add(team.org.id, user_id=newcomer.id)
     assert info.value.code == "42501" and "admin" in (info.value.hint or "")
@@ -305,16 +310,16 @@ def test_members_add_refusals(api, team):
         team.outsider.members.add(team.org.id, user_id=newcomer.id)
     assert info.value.code == "PT404"
     with pytest.raises(NotFound):
-        team.admin.members.add(team.org.id, user_id=str(uuid.uuid4()))
+        team.service.members.add(team.org.id, user_id=str(uuid.uuid4()))
     with pytest.raises(ValidationError):
-        team.admin.members.add(team.org.id)  # neither user_id nor email
+        team.service.members.add(team.org.id)  # neither user_id nor email
     with pytest.raises(ValidationError):
-        team.admin.members.add(team.org.id, user_id=newcomer.id, role="owner")
+        team.service.members.add(team.org.id, user_id=newcomer.id, role="owner")
 
 
-def test_members_add_by_email_of_a_co_member(api, team):
+def test_members_add_by_email_for_the_service_role(api, team):
     other = team.admin.organizations.create("Other", slug("other"))
-    added = team.admin.members.add(other.id, email=team.viewer_user.email.upper(), role="admin")
+    added = team.service.members.add(other.id, email=team.viewer_user.email.upper(), role="admin")
     assert (str(added.user_id), added.role) == (team.viewer_user.id, UserRole.admin)
 
 

@@ -73,15 +73,14 @@ def test_diff_round_trips_through_files(stack_project):
     shown = supakit("db", "diff").stdout
     assert 'create table "public"."notes"' in shown and 'create policy "notes_read"' in shown
 
+    # The next number after the project's migrations (other branches add theirs).
+    number = max(int(p.name[:4]) for p in (root / "sql/migrations").glob("[0-9][0-9][0-9][0-9]_*.sql")) + 1
     written = supakit("db", "diff", "-f", "add notes").stdout
-    # Numbered after the template's own migrations, whichever is newest.
-    template = [int(p.name[:4]) for p in (ROOT / "sql/migrations").glob("[0-9][0-9][0-9][0-9]_*.sql")]
-    next_id = f"{max(template) + 1:04d}_add_notes"
-    assert f"wrote sql/migrations/{next_id}.sql: migration" in written
+    assert f"wrote sql/migrations/{number:04d}_add_notes.sql: migration" in written
     assert "wrote sql/policies/notes.sql: repeatable file" in written
     assert "wrote sql/functions/900_add_notes.sql: repeatable file" in written
     assert "missing-rollback" in written  # the rollback stub is the developer's to write
-    migration = (root / f"sql/migrations/{next_id}.sql").read_text()
+    migration = (root / f"sql/migrations/{number:04d}_add_notes.sql").read_text()
     assert "notes" in migration and "create policy" not in migration and "FUNCTION" not in migration
     assert "drop policy if exists" in (root / "sql/policies/notes.sql").read_text()
 

@@ -267,3 +267,65 @@ def test_cli_needs_no_project_with_a_url(cli, db, supakit_server, tmp_path, monk
     result = CliRunner().invoke(cli, ["doctor"])
     assert result.exit_code == 0, result.output
     assert "0 error, 0 warn" in result.output
+
+
+# --- the checks issue 12 added --------------------------------------------------------------
+
+
+def test_definer_without_membership_check_accepts_a_membership_check_through_a_helper(db):
+    db.execute(
+        "create function private.doctor_is_member(org uuid) returns boolean language sql stable security definer\n"
+        "  set search_path = '' as $$ select exists (select 1 from public.organization_members m\n"
+        "  where m.organization_id = org and m.user_id = auth.uid()) $$;\n"
+        "create function public.doctor_project_names(org uuid) returns setof text language plpgsql stable\n"
+        "  security definer set search_path = '' as $$ begin\n"
+        "  if not private.doctor_is_member(org) then raise exception 'not a member'; end if;\n"
+        "  return query select p.name from public.projects p where p.organization_id = org; end $$;\n"
+        "revoke execute on function public.doctor_project_names(uuid) from public, anon;"
+    )
+    assert found(db, "definer-without-membership-check") == []
+    # Asking only whether someone is signed in is not a membership check.
+    db.execute(
+        "create function public.doctor_any_projects() returns setof text language sql stable security definer\n"
+        "  set search_path = '' as $$ select p.name from public.projects p where auth.uid() is not null $$;\n"
+        "revoke execute on function public.doctor_any_projects() from public, anon;"
+    )
+    [finding] = found(db, "definer-without-membership-check")
+    assert finding.object == "doctor_any_projects()" and "public.projects" in finding.message
+
+
+def test_definer_without_membership_check_ignores_what_authenticated_cannot_run(db):
+    db.execute(
+        "create function public.doctor_all_projects() returns setof text language sql stable security definer\n"
+        "  set search_path = '' as $$ select p.name from public.projects p $$;\n"
+        "revoke execute on function public.doctor_all_projects() from public, anon, authenticated;"
+    )
+    assert found(db, "definer-without-membership-check") == []
+
+
+def test_rls_enabled_no_policy_in_any_schema(db):
+    db.execute("create schema internal; create table internal.jobs (id bigint primary key);"
+               "alter table internal.jobs enable row level security")
+    [finding] = [f for f in found(db, "rls-enabled-no-policy") if f.object == "internal.jobs"]
+    assert finding.level == Level.INFO and "bypass RLS" in finding.message
+
+
+def test_statement_timeout_missing_on_the_authenticator(db):
+    db.execute("alter role authenticator reset statement_timeout")
+    try:
+        assert [f.object for f in found(db, "api-role-without-statement-timeout")] == ["authenticator"]
+        db.execute("alter role authenticator set statement_timeout = 0")
+        assert [f.object for f in found(db, "api-role-without-statement-timeout")] == ["authenticator"]
+    finally:
+        db.execute("alter role authenticator set statement_timeout = '8s'")
+    assert found(db, "api-role-without-statement-timeout") == []
+
+
+def test_unbounded_text_only_where_api_callers_write(db):
+    db.execute("create table public.doctor_log (id bigint primary key, line text, meta jsonb, code varchar(10));"
+               "alter table public.doctor_log enable row level security")
+    assert sorted(f.object for f in found(db, "unbounded-text-column")) == ["doctor_log.line", "doctor_log.meta"]
+    db.execute("alter table public.doctor_log add constraint doctor_log_meta_size check (octet_length(meta::text) <= 4096);"
+               "revoke insert, update on public.doctor_log from anon, authenticated;"
+               "grant insert (id, code) on public.doctor_log to authenticated")
+    assert found(db, "unbounded-text-column") == []

@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_isolation_write(db):
     db.execute("create table public.leak_probe (x int)")
     db.execute("insert into public.leak_probe values (1)")
-    db.execute("insert into auth.users (email) values ('leak@example.test')")
+    db.execute("insert into auth.users (id, aud, role, email) "
+               "values (gen_random_uuid(), 'authenticated', 'authenticated', 'leak@example.test')")
 
 
 def test_isolation_read(db):

@@ -386,12 +386,33 @@ def test_rollbacks_may_drop_and_rename(tmp_path):
     write(migrations, "0003_notes.sql", "-- transactional: false\ncreate index concurrently if not exists i on public.t (a);\n")
     write(migrations, "0003_notes.rollback.sql", (
         "drop index concurrently if exists public.i;\n"
+        "set lock_timeout = '5s';\n"
         "drop table public.notes;\n"
         "alter table public.t drop column a;\n"
         "alter table public.t rename column b to a;\n"
     ))
     findings, checked = lint_paths([migrations])
     assert checked == 2 and findings == []
+
+
+def test_rollbacks_need_a_lock_timeout_before_dropping(tmp_path):
+    # A rollback dropping a table or a trigger takes ACCESS EXCLUSIVE on it (and on the
+    # parents its foreign keys and triggers reach): it must not queue behind traffic.
+    migrations = tmp_path / "migrations"
+    write(migrations, "0003_notes.sql", TIMEOUT + "create table public.notes (id int primary key);\n"
+          "alter table public.notes enable row level security;\n")
+    write(migrations, "0003_notes.rollback.sql", "drop trigger if exists t on auth.users;\ndrop table public.notes;\n")
+    findings, _ = lint_paths([migrations])
+    assert [(Path(f.path).name, f.line, f.rule) for f in findings] == [
+        ("0003_notes.rollback.sql", 1, "missing-lock-timeout"), ("0003_notes.rollback.sql", 2, "missing-lock-timeout")]
+    write(migrations, "0003_notes.rollback.sql", "set local lock_timeout = '5s';\ndrop trigger if exists t on auth.users;\n"
+          "drop table public.notes;\n")
+    assert lint_paths([migrations])[0] == []
+
+
+def test_our_rollbacks_set_a_lock_timeout():
+    findings, checked = lint_paths([ROOT / "sql" / "migrations"])
+    assert checked >= 20 and [f for f in findings if f.rule == "missing-lock-timeout"] == []
 
 
 def test_rollback_shares_its_migrations_transaction(tmp_path):
@@ -538,7 +559,7 @@ def cli():
 def project(tmp_path, monkeypatch):
     migrations = tmp_path / "sql" / "migrations"
     write(migrations, "0001_notes.sql", "create table public.notes (id bigint primary key);\n")
-    write(migrations, "0001_notes.rollback.sql", "drop table public.notes;\n")
+    write(migrations, "0001_notes.rollback.sql", "set local lock_timeout = '5s';\ndrop table public.notes;\n")
     monkeypatch.setenv("SUPAKIT_PROJECT_DIR", str(tmp_path))
     monkeypatch.chdir(tmp_path)
     return tmp_path

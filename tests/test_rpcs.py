@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 import psycopg
+import psycopg.types.json
 import pytest
 from postgrest.exceptions import APIError
 from psycopg import sql
@@ -79,8 +80,9 @@ def new_org(admin, name: str = "Acme") -> str:
     return str(rpc_one(admin, "create_organization", name=name, slug=unique_slug())["id"])
 
 
-def add(admin, org: str, user, role: str = "member") -> dict:
-    return rpc_one(admin, "add_member", organization_id=org, user_id=user.id, role=role)
+def add(service, org: str, user, role: str = "member") -> dict:
+    """A direct add: the service role's (provisioning); admins invite instead."""
+    return rpc_one(service, "add_member", organization_id=org, user_id=user.id, role=role)
 
 
 def role_of(db, org: str, user) -> str | None:
@@ -134,15 +136,16 @@ class Team:
     member: Any
     viewer: Any
     outsider: Any
+    service: Any
 
 
 @pytest.fixture
-def team(make_user) -> Team:
+def team(make_user, service_role) -> Team:
     admin, member, viewer, outsider = make_user(), make_user(), make_user(), make_user()
     org = new_org(admin)
-    add(admin, org, member, "member")
-    add(admin, org, viewer, "viewer")
-    return Team(org, admin, member, viewer, outsider)
+    add(service_role, org, member, "member")
+    add(service_role, org, viewer, "viewer")
+    return Team(org, admin, member, viewer, outsider, service_role)
 
 
 # --- create_organization ----------------------------------------------------------------
@@ -283,11 +286,11 @@ def test_create_organization_user_without_profile_gets_a_clear_error(db, make_us
 # --- my_organizations, has_org_access, has_org_role --------------------------------------
 
 
-def test_my_organizations_lists_mine_with_my_role(make_user):
+def test_my_organizations_lists_mine_with_my_role(make_user, service_role):
     alice, bob, carol = make_user(), make_user(), make_user()
     own = new_org(alice, name="B Alice's")
     joined = new_org(bob, name="A Bob's")
-    add(bob, joined, alice, "viewer")
+    add(service_role, joined, alice, "viewer")
     new_org(carol, name="C Carol's")
 
     rows = rpc(alice, "my_organizations")
@@ -359,12 +362,12 @@ def test_access_checks_anon_cannot_execute(db, anon, fn, args):
     refused(anon, fn, "42501", **args)
 
 
-# --- add_member ---------------------------------------------------------------------------
+# --- add_member: the service role's direct add; admins invite -----------------------------
 
 
 def test_add_member_by_id_defaults_to_member(db, team, make_user):
     dave = make_user()
-    added = rpc_one(team.admin, "add_member", organization_id=team.org, user_id=dave.id)
+    added = rpc_one(team.service, "add_member", organization_id=team.org, user_id=dave.id)
     assert (str(added["organization_id"]), str(added["user_id"]), added["role"]) == (team.org, dave.id, "member")
     assert role_of(db, team.org, dave) == "member"
 
@@ -372,84 +375,86 @@ def test_add_member_by_id_defaults_to_member(db, team, make_user):
 @pytest.mark.parametrize("role", ["admin", "member", "viewer"])
 def test_add_member_with_explicit_role(db, team, make_user, role):
     dave = make_user()
-    assert add(team.admin, team.org, dave, role)["role"] == role
+    assert add(team.service, team.org, dave, role)["role"] == role
     assert role_of(db, team.org, dave) == role
 
 
 def test_add_member_null_role_means_member(db, team, make_user):
     dave = make_user()
-    assert rpc_one(team.admin, "add_member", organization_id=team.org, user_id=dave.id, role=None)["role"] == "member"
+    assert rpc_one(team.service, "add_member", organization_id=team.org, user_id=dave.id, role=None)["role"] == "member"
 
 
 @pytest.mark.parametrize("spell", [str, str.upper, str.title, lambda email: f"  {email} "],
                          ids=["as-is", "upper", "title", "padded"])
 def test_add_member_by_email_is_case_insensitive_and_trimmed(db, team, make_user, spell):
     dave = make_user(email=f"dave-{uuid.uuid4().hex[:8]}@example.test")
-    add(team.admin, new_org(team.admin), dave)  # by email: only people the admin already works with
-    address = spell(dave.email)
-    added = rpc_one(team.admin, "add_member", organization_id=team.org, email=address, role="viewer")
+    added = rpc_one(team.service, "add_member", organization_id=team.org, email=spell(dave.email), role="viewer")
     assert (str(added["user_id"]), added["role"]) == (dave.id, "viewer")
 
 
-def test_add_member_by_email_does_not_reveal_accounts(db, team, make_user):
-    """Anyone can create an organization and so be an admin: by email, a stranger's
-    account and a missing one get the same answer."""
-    stranger = make_user(email=f"stranger-{uuid.uuid4().hex[:8]}@example.test")
-    for address in (stranger.email, f"missing-{uuid.uuid4().hex[:8]}@example.test"):
-        err = refused(team.admin, "add_member", "PT404", organization_id=team.org, email=address)
-        assert message(err) == f"no user with email {address} that you can add"
-    assert role_of(db, team.org, stranger) is None
+@pytest.mark.parametrize("who", ["admin", "member", "viewer"])
+def test_add_member_by_anyone_signed_in_is_refused_without_consent(db, team, make_user, who):
+    """Hole 1: an admin put any user into their organization (who then could not leave
+    as its last admin). Joining needs the joiner's consent: admins invite."""
+    dave = make_user(email=f"dave-{uuid.uuid4().hex[:8]}@example.test")
+    for args in ({"user_id": dave.id}, {"email": dave.email}):
+        err = refused(getattr(team, who), "add_member", "42501", organization_id=team.org, role="admin", **args)
+        if who == "admin":
+            assert message(err) == "adding someone to an organization needs their consent: invite them instead"
+            assert "invite_member" in err.diag.message_hint
+        else:
+            assert message(err) == f"your role in this organization ({who}) cannot add members"
+    assert role_of(db, team.org, dave) is None
 
 
 @pytest.mark.parametrize("role", ["owner", "ADMIN", ""])
 def test_add_member_bad_role_is_22P02(db, team, make_user, role):
     dave = make_user()
-    refused(team.admin, "add_member", "22P02", organization_id=team.org, user_id=dave.id, role=role)
+    refused(team.service, "add_member", "22P02", organization_id=team.org, user_id=dave.id, role=role)
     assert role_of(db, team.org, dave) is None
 
 
 def test_add_member_bad_uuid_is_22P02(team):
-    refused(team.admin, "add_member", "22P02", organization_id="not-a-uuid", user_id=team.outsider.id)
-    refused(team.admin, "add_member", "22P02", organization_id=team.org, user_id="not-a-uuid")
+    refused(team.service, "add_member", "22P02", organization_id="not-a-uuid", user_id=team.outsider.id)
+    refused(team.service, "add_member", "22P02", organization_id=team.org, user_id="not-a-uuid")
 
 
 @pytest.mark.parametrize("both", [False, True])
 def test_add_member_needs_exactly_one_of_id_and_email(db, team, both):
     args = {"user_id": team.outsider.id, "email": team.outsider.email} if both else {}
-    err = refused(team.admin, "add_member", "22023", organization_id=team.org, **args)
+    err = refused(team.service, "add_member", "22023", organization_id=team.org, **args)
     assert message(err) == "give either user_id or email"
     assert role_of(db, team.org, team.outsider) is None
 
 
-def test_add_member_unknown_user_is_PT404(team):
+def test_add_member_unknown_user_or_org_is_PT404(team):
     ghost = str(uuid.uuid4())
-    err = refused(team.admin, "add_member", "PT404", organization_id=team.org, user_id=ghost)
-    assert message(err) == f"no user with id {ghost} that you can add"
+    err = refused(team.service, "add_member", "PT404", organization_id=team.org, user_id=ghost)
+    assert message(err) == f"no user with id {ghost}"
     assert err.diag.message_hint == "invite the address instead: invite_member"
-    err = refused(team.admin, "add_member", "PT404", organization_id=team.org, email="nobody@example.test")
-    assert message(err) == "no user with email nobody@example.test that you can add"
+    err = refused(team.service, "add_member", "PT404", organization_id=team.org, email="nobody@example.test")
+    assert message(err) == "no user with email nobody@example.test"
+    err = refused(team.service, "add_member", "PT404", organization_id=ghost, user_id=team.outsider.id)
+    assert message(err) == f"organization {ghost} not found"
+
+
+def test_add_member_long_email_is_quoted_by_a_short_prefix(team):
+    err = refused(team.service, "add_member", "PT404", organization_id=team.org, email="x" * 100_000 + "@example.test")
+    assert len(message(err)) < 120 and "(100013 characters)" in message(err)
 
 
 def test_add_member_user_without_profile_is_PT404(db, team, make_user):
     phone_user = without_profile(db, make_user)
-    refused(team.admin, "add_member", "PT404", organization_id=team.org, user_id=phone_user.id)
+    refused(team.service, "add_member", "PT404", organization_id=team.org, user_id=phone_user.id)
 
 
 @pytest.mark.parametrize("who", ["admin", "member", "viewer"])
 def test_add_member_already_a_member_is_23505(db, team, who):
     user = getattr(team, who)
     before = role_of(db, team.org, user)
-    err = refused(team.admin, "add_member", "23505", organization_id=team.org, user_id=user.id, role="admin")
+    err = refused(team.service, "add_member", "23505", organization_id=team.org, user_id=user.id, role="admin")
     assert message(err) == "that user is already a member of this organization"
     assert role_of(db, team.org, user) == before
-
-
-@pytest.mark.parametrize("who", ["member", "viewer"])
-def test_add_member_non_admin_is_42501(db, team, who):
-    err = refused(getattr(team, who), "add_member", "42501", organization_id=team.org, user_id=team.outsider.id)
-    assert message(err) == f"your role in this organization ({who}) cannot add members"
-    assert err.diag.message_hint == "this needs the role admin"
-    assert role_of(db, team.org, team.outsider) is None
 
 
 def test_add_member_outsider_and_unknown_org_are_the_same_PT404(db, team, make_user):
@@ -470,9 +475,7 @@ def test_add_member_admin_of_another_org_is_PT404(db, team, make_user):
     assert role_of(db, team.org, rival) is None
 
 
-def test_add_member_service_role_and_anon_refused(db, team, anon, service_role):
-    err = refused(service_role, "add_member", "42501", organization_id=team.org, user_id=team.outsider.id)
-    assert message(err) == "sign in to add members"
+def test_add_member_anon_refused(db, team, anon):
     refused(anon, "add_member", "42501", organization_id=team.org, user_id=team.outsider.id)
     assert role_of(db, team.org, team.outsider) is None
 
@@ -548,7 +551,7 @@ def test_remove_member_by_admin(db, team, who):
 
 
 def test_remove_member_admin_removes_another_admin(db, team):
-    add(team.admin, team.org, team.outsider, "admin")
+    add(team.service, team.org, team.outsider, "admin")
     rpc(team.admin, "remove_member", organization_id=team.org, user_id=team.outsider.id)
     assert role_of(db, team.org, team.outsider) is None
 
@@ -683,7 +686,7 @@ def test_guard_as_superuser(db, team, make_user, statement):
 
 
 def test_guard_allows_deleting_a_user_once_another_admin_exists(db, team):
-    add(team.admin, team.org, team.outsider, "admin")
+    add(team.service, team.org, team.outsider, "admin")
     db.execute("delete from auth.users where id = %s", (team.admin.id,))
     assert role_of(db, team.org, team.admin) is None
     assert admin_count(db, team.org) == 1
@@ -694,10 +697,14 @@ def test_guard_allows_deleting_a_non_admin_user(db, team):
     assert role_of(db, team.org, team.member) is None
 
 
+def slug_of(db, org: str) -> str:
+    return one(db, "select slug from public.organizations where id = %s", (org,))
+
+
 def test_guard_allows_the_admin_to_delete_the_organization(db, team):
     invite(team.admin, team.org, "someone@example.test")
-    deleted = team.admin.sql.execute("delete from public.organizations where id = %s returning id", (team.org,))
-    assert deleted.rowcount == 1
+    deleted = rpc_one(team.admin, "delete_organization", organization_id=team.org, confirm_slug=slug_of(db, team.org))
+    assert str(deleted["id"]) == team.org
     for table in ("organization_members", "subscriptions"):
         assert one(db, f"select count(*) from public.{table} where organization_id = %s", (team.org,)) == 0
     assert one(db, "select count(*) from private.invitations where organization_id = %s", (team.org,)) == 0
@@ -709,8 +716,48 @@ def test_guard_allows_superuser_to_delete_the_organization(db, team):
 
 
 def test_guard_non_admin_cannot_delete_the_organization(db, team):
-    assert team.member.sql.execute("delete from public.organizations where id = %s", (team.org,)).rowcount == 0
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        team.member.sql.execute("delete from public.organizations where id = %s", (team.org,))
+    refused(team.member, "delete_organization", "42501", organization_id=team.org, confirm_slug=slug_of(db, team.org))
     assert one(db, "select count(*) from public.organizations where id = %s", (team.org,)) == 1
+
+
+# --- deleting an organization is deliberate (hole 6) ----------------------------------------
+
+
+def test_a_plain_delete_by_the_admin_is_refused(db, team):
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        team.admin.sql.execute("delete from public.organizations where id = %s", (team.org,))
+    assert one(db, "select count(*) from public.organizations where id = %s", (team.org,)) == 1
+
+
+@pytest.mark.parametrize("confirm", [None, "", "wrong-slug", "x" * 100_000])
+def test_delete_organization_needs_its_exact_slug(db, team, confirm):
+    err = refused(team.admin, "delete_organization", "22023", organization_id=team.org, confirm_slug=confirm)
+    assert "is not the slug of organization" in message(err) and len(message(err)) < 200
+    assert one(db, "select count(*) from public.organizations where id = %s", (team.org,)) == 1
+
+
+def test_delete_organization_outsider_and_unknown_are_PT404(db, team):
+    refused(team.outsider, "delete_organization", "PT404", organization_id=team.org, confirm_slug=slug_of(db, team.org))
+    refused(team.service, "delete_organization", "PT404", organization_id=str(uuid.uuid4()), confirm_slug="abc")
+    assert one(db, "select count(*) from public.organizations where id = %s", (team.org,)) == 1
+
+
+def test_delete_organization_by_the_service_role_and_its_audit_trail(db, team):
+    slug = slug_of(db, team.org)
+    rpc_one(team.service, "delete_organization", organization_id=team.org, confirm_slug=slug)
+    assert one(db, "select count(*) from public.organizations where id = %s", (team.org,)) == 0
+    # The deletion itself stays attributable: the entry names the organization by id and slug.
+    entry = db.execute("select old_values ->> 'slug' from public.audit_logs "
+                       "where action = 'delete' and entity_type = 'organizations' and entity_id = %s", (team.org,)).fetchone()
+    assert entry == (slug,)
+
+
+def test_delete_organization_by_its_admin_is_audited_in_their_name(db, team):
+    rpc_one(team.admin, "delete_organization", organization_id=team.org, confirm_slug=slug_of(db, team.org))
+    assert one(db, "select user_id::text from public.audit_logs where action = 'delete' and entity_type = 'organizations' "
+                   "and entity_id = %s", (team.org,)) == team.admin.id
 
 
 @pytest.mark.parametrize("constraints", ["all", "organization_members_keep_an_admin",
@@ -761,7 +808,7 @@ def test_guard_deferred_still_checks_at_commit(db, team):
 
 
 def test_guard_holds_against_two_admins_demoting_each_other_concurrently(db, team):
-    add(team.admin, team.org, team.outsider, "admin")
+    add(team.service, team.org, team.outsider, "admin")
     first, second = team.admin, team.outsider
     outcome: dict[str, BaseException | None] = {}
 
@@ -1126,14 +1173,15 @@ def test_accept_invitation_without_profile_is_42501(db, team, make_user):
     refused(phone_user, "accept_invitation", "42501", token=created["token"])
 
 
-def test_accept_invitation_already_a_member_is_23505(db, team, make_user):
+def test_accept_invitation_after_joining_otherwise_is_revoked(db, team, make_user):
+    """Hole 2c: joining by another path revokes the invitee's pending invitations."""
     invitee = make_user()
     created = invite(team.admin, team.org, invitee.email, role="admin")
-    add(team.admin, team.org, invitee, "viewer")
-    err = refused(invitee, "accept_invitation", "23505", token=created["token"])
-    assert message(err) == "you are already a member of this organization"
+    add(team.service, team.org, invitee, "viewer")
+    refused(invitee, "accept_invitation", "PT404", token=created["token"])
     assert role_of(db, team.org, invitee) == "viewer"
     assert invitation(db, created["invitation_id"])["accepted_at"] is None
+    assert invitation(db, created["invitation_id"])["revoked_at"] is not None
 
 
 def test_accept_invitation_anon_and_service_role_refused(db, team, make_user, anon, service_role):
@@ -1144,6 +1192,210 @@ def test_accept_invitation_anon_and_service_role_refused(db, team, make_user, an
     err = refused(service_role, "accept_invitation", "42501", token=created["token"])
     assert message(err) == "sign in to accept an invitation"
     assert invitation(db, created["invitation_id"])["accepted_at"] is None
+
+
+# --- stale invitations (hole 2) -------------------------------------------------------------
+
+
+def pending(db, org: str) -> set[str]:
+    return {r[0] for r in db.execute("select email from private.invitations where organization_id = %s "
+                                     "and accepted_at is null and revoked_at is null", (org,))}
+
+
+def revocations(db, invitation_id) -> list[dict]:
+    with db.cursor(row_factory=dict_row) as cur:
+        return cur.execute("select user_id::text, new_values from public.audit_logs where action = 'update' "
+                           "and entity_type = 'invitations' and entity_id = %s", (str(invitation_id),)).fetchall()
+
+
+@pytest.mark.parametrize("fate", ["removed", "demoted", "deleted"])
+def test_an_invitation_dies_with_its_inviters_authority(db, team, make_user, fate):
+    """Hole 2a: an admin invites an address as admin, then is removed or demoted (or
+    their account goes): the invitation no longer makes an admin."""
+    second = make_user()
+    add(team.service, team.org, second, "admin")
+    invitee = make_user()
+    created = invite(second, team.org, invitee.email, role="admin")
+    if fate == "removed":
+        rpc_one(team.admin, "remove_member", organization_id=team.org, user_id=second.id)
+    elif fate == "demoted":
+        rpc_one(team.admin, "change_member_role", organization_id=team.org, user_id=second.id, role="viewer")
+    else:
+        db.execute("delete from auth.users where id = %s", (second.id,))
+    if fate == "deleted":
+        # The account's deletion clears invited_by before its memberships go: the check
+        # at acceptance is what refuses it.
+        err = refused(invitee, "accept_invitation", "P0001", token=created["token"])
+        assert message(err).startswith("this invitation is no longer valid")
+    else:
+        refused(invitee, "accept_invitation", "PT404", token=created["token"])
+        [entry] = revocations(db, created["invitation_id"])
+        assert entry["new_values"]["status"] == "revoked"
+        assert entry["new_values"]["reason"] == "its inviter is no longer an admin"
+    assert role_of(db, team.org, invitee) is None
+
+
+def test_accepting_rechecks_the_inviter_even_if_nothing_revoked_it(db, team, make_user):
+    """Defence in depth: the check at acceptance does not rely on the revocation trigger."""
+    second = make_user()
+    add(team.service, team.org, second, "admin")
+    invitee = make_user()
+    created = invite(second, team.org, invitee.email, role="admin")
+    db.execute("alter table public.organization_members disable trigger organization_members_revoke_stale_invitations")
+    try:
+        db.execute("update public.organization_members set role = 'member' where organization_id = %s and user_id = %s",
+                   (team.org, second.id))
+    finally:
+        db.execute("alter table public.organization_members enable trigger organization_members_revoke_stale_invitations")
+    err = refused(invitee, "accept_invitation", "P0001", token=created["token"])
+    assert message(err).startswith("this invitation is no longer valid")
+    assert role_of(db, team.org, invitee) is None
+
+
+def test_a_viewer_who_leaves_cannot_come_back_as_admin_with_an_old_invitation(db, team, make_user):
+    """Hole 2b: a pending admin invitation held by someone who then joined (as viewer)
+    and left is revoked at each membership change."""
+    holder = make_user()
+    created = invite(team.admin, team.org, holder.email, role="admin")
+    add(team.service, team.org, holder, "viewer")
+    rpc_one(holder, "leave_organization", organization_id=team.org)
+    refused(holder, "accept_invitation", "PT404", token=created["token"])
+    assert role_of(db, team.org, holder) is None
+
+
+@pytest.mark.parametrize("change", ["added", "role changed", "removed"])
+def test_membership_changes_revoke_the_users_pending_invitations(db, team, make_user, change):
+    """Hole 2c: pending invitations do not stay pending after the invitee is added,
+    has their role changed or is removed; each revocation is audited."""
+    if change == "added":
+        user = make_user()
+        created = invite(team.admin, team.org, user.email, role="admin")
+        add(team.service, team.org, user, "viewer")
+        reason = "the invitee joined"
+    else:
+        user = team.viewer
+        # An invitation addressed to a member cannot be made through the RPC: plant one.
+        created = {"invitation_id": one(db, (
+            "insert into private.invitations (organization_id, email, role, token_hash, invited_by, expires_at) "
+            "values (%s, lower(%s), 'admin', %s, %s, now() + interval '1 day') returning id"),
+            (team.org, user.email, hashlib.sha256(uuid.uuid4().bytes).digest(), team.admin.id))}
+        if change == "role changed":
+            rpc_one(team.admin, "change_member_role", organization_id=team.org, user_id=user.id, role="member")
+            reason = "the invitee's role changed"
+        else:
+            rpc_one(team.admin, "remove_member", organization_id=team.org, user_id=user.id)
+            reason = "the invitee left or was removed"
+    assert user.email.lower() not in pending(db, team.org)
+    [entry] = revocations(db, created["invitation_id"])
+    assert entry["new_values"]["reason"] == reason
+    assert entry["user_id"] == (None if change == "added" else team.admin.id)
+
+
+def test_revoking_and_replacing_invitations_is_audited(db, team):
+    first = invite(team.admin, team.org, "again@example.test")
+    second = invite(team.admin, team.org, "again@example.test")
+    assert [e["new_values"]["reason"] for e in revocations(db, first["invitation_id"])] == ["replaced by a newer invitation"]
+    rpc(team.admin, "revoke_invitation", invitation_id=second["invitation_id"])
+    [entry] = revocations(db, second["invitation_id"])
+    assert entry["user_id"] == team.admin.id and entry["new_values"]["reason"] == "revoked by an admin"
+
+
+# --- app events cannot forge the database's entries (hole 3) ---------------------------------
+
+
+@pytest.mark.parametrize("action", ["invite", "remove", "create", "update", "delete", "purge", "restore", "soft_delete"])
+def test_log_event_refuses_the_databases_own_actions(db, team, action):
+    before = one(db, "select count(*) from public.audit_logs")
+    for who in ("admin", "member", "viewer"):
+        err = refused(getattr(team, who), "log_event", "22023", action=action, organization_id=team.org,
+                      entity_type="invitations", details=psycopg.types.json.Jsonb({"email": "victim@example.test"}))
+        assert message(err) == f"action must be login or logout, got {action}"
+    assert one(db, "select count(*) from public.audit_logs") == before
+
+
+@pytest.mark.parametrize("entity_type", ["invitations", "organization_members", "projects", "profiles", "App.x",
+                                         "app.", "app.x y", "app." + "x" * 61])
+def test_log_event_cannot_impersonate_a_tables_entity_type(db, team, entity_type):
+    err = refused(team.member, "log_event", "22023", action="login", organization_id=team.org, entity_type=entity_type)
+    assert message(err).startswith("entity_type must be session or app.<name>")
+    assert one(db, "select count(*) from public.audit_logs where user_id = %s and action = 'login'", (team.member.id,)) == 0
+
+
+@pytest.mark.parametrize("entity_type", ["session", "app.checkout", "app.billing.portal-v2", "app." + "x" * 60])
+def test_log_event_accepts_app_entity_types(team, entity_type):
+    logged = rpc_one(team.member, "log_event", action="login", organization_id=team.org, entity_type=entity_type,
+                     details=psycopg.types.json.Jsonb({"ok": True}))
+    assert (logged["entity_type"], logged["new_values"]) == (entity_type, {"ok": True})
+
+
+def test_log_event_bounds_details_and_entity_id(db, team):
+    big = psycopg.types.json.Jsonb({"blob": "x" * 5_000_000})
+    err = refused(team.member, "log_event", "22023", action="login", details=big)
+    assert message(err).startswith("details are ") and message(err).endswith("bytes: at most 4096")
+    refused(team.member, "log_event", "22023", action="login", details=psycopg.types.json.Jsonb([1, 2]))
+    refused(team.member, "log_event", "22023", action="login", entity_id="x" * 201)
+    err = refused(team.member, "log_event", "22023", action="x" * 1_000_000)
+    assert len(message(err)) < 150
+    assert one(db, "select count(*) from public.audit_logs where user_id = %s", (team.member.id,)) == 0
+    rpc_one(team.member, "log_event", action="logout", details=psycopg.types.json.Jsonb({"blob": "x" * 4000}),
+            entity_id="x" * 200)
+
+
+# --- bounds on every input, one trial at a time (hole 5) --------------------------------------
+
+
+MEGABYTE = "x" * 1_000_000
+
+
+def test_a_megabyte_slug_is_not_echoed_back(db, make_user):
+    alice = make_user()
+    err = refused(alice, "create_organization", "23514", name="Acme", slug=MEGABYTE)
+    assert len(str(err)) < 400 and "(1000000 characters)" in message(err)
+    err = refused(alice, "invite_member", "PT404", organization_id=str(uuid.uuid4()), email=MEGABYTE)
+    taken = new_org(alice)
+    err = refused(alice, "invite_member", "22023", organization_id=taken, email=MEGABYTE + "@example.test")
+    assert len(str(err)) < 400
+
+
+@pytest.mark.parametrize("table, column, value, constraint", [
+    ("profiles", "name", MEGABYTE, "profiles_name_length"),
+    ("profiles", "avatar_url", MEGABYTE, "profiles_avatar_url_length"),
+    ("organizations", "logo_url", MEGABYTE, "organizations_logo_url_length"),
+    ("organizations", "settings", '{"k": "' + MEGABYTE + '"}', "organizations_settings_size"),
+    ("organizations", "name", MEGABYTE, "organizations_name_length"),
+    ("projects", "name", MEGABYTE, "projects_name_length"),
+])
+def test_a_megabyte_in_any_column_is_refused_naming_the_bound(db, team, table, column, value, constraint):
+    target = {"profiles": team.member.id, "organizations": team.org}.get(table)
+    if table == "projects":
+        target = one(db, "insert into public.projects (organization_id, name) values (%s, 'P') returning id::text", (team.org,))
+    actor = team.member if table == "profiles" else team.admin
+    with pytest.raises(psycopg.errors.CheckViolation) as info:
+        actor.sql.execute(f"update public.{table} set {column} = %s where id = %s", (value, target))
+    assert info.value.diag.constraint_name == constraint
+    assert len(str(info.value)) + len(info.value.diag.message_detail or "") < 2000
+
+
+def test_one_trial_per_user_at_a_time(db, make_user):
+    alice = make_user()
+    orgs = [new_org(alice) for _ in range(5)]
+    trials = one(db, "select count(*) from public.subscriptions where organization_id = any(%s::uuid[]) "
+                     "and status = 'trialing'", (orgs,))
+    assert trials == 1
+    assert one(db, "select status::text from public.subscriptions where organization_id = %s", (orgs[0],)) == "trialing"
+    # Once the trial converts, the next organization may trial.
+    db.execute("update public.subscriptions set status = 'active' where organization_id = %s", (orgs[0],))
+    assert one(db, "select status::text from public.subscriptions where organization_id = %s",
+               (new_org(alice),)) == "trialing"
+
+
+def test_api_roles_have_supabases_timeouts(db):
+    settings = dict(db.execute(
+        "select r.rolname, s.setconfig from pg_db_role_setting s join pg_roles r on r.oid = s.setrole "
+        "where r.rolname in ('anon', 'authenticated', 'authenticator') and s.setdatabase = 0").fetchall())
+    assert "statement_timeout=3s" in settings["anon"]
+    assert "statement_timeout=8s" in settings["authenticated"]
+    assert {"statement_timeout=8s", "lock_timeout=8s"} <= set(settings["authenticator"])
 
 
 # --- privileges on every function in public, by construction ----------------------------------
@@ -1274,27 +1526,29 @@ def test_rest_create_organization_anon_401_service_role_403(rest, anon, service_
     assert response.json()["message"] == "sign in to create an organization"
 
 
-def test_rest_add_member(rest, rest_db, make_user):
+def test_rest_add_member(rest, rest_db, make_user, service_role):
     admin, member, newcomer, outsider = make_user(), make_user(), make_user(), make_user()
     org = rest_org(admin)["id"]
-    other = rest_org(admin)["id"]
-    admin.client.rpc("add_member", {"organization_id": other, "user_id": member.id}).execute()
 
-    added = admin.client.rpc("add_member", {"organization_id": org, "email": member.email.upper()}).execute().data
-    assert (added["user_id"], added["role"]) == (member.id, "member")
+    added = post_rpc(rest, service_role, "add_member", organization_id=org, email=member.email.upper())
+    assert (added.json()["user_id"], added.json()["role"]) == (member.id, "member")
 
     statuses_by_case = {
-        "already a member": (post_rpc(rest, admin, "add_member", organization_id=org, user_id=member.id), 409),
-        "bad role": (post_rpc(rest, admin, "add_member", organization_id=org, user_id=newcomer.id, role="owner"), 400),
-        "neither id nor email": (post_rpc(rest, admin, "add_member", organization_id=org), 400),
-        "unknown user": (post_rpc(rest, admin, "add_member", organization_id=org, user_id=str(uuid.uuid4())), 404),
+        "already a member": (post_rpc(rest, service_role, "add_member", organization_id=org, user_id=member.id), 409),
+        "bad role": (post_rpc(rest, service_role, "add_member", organization_id=org, user_id=newcomer.id, role="owner"), 400),
+        "neither id nor email": (post_rpc(rest, service_role, "add_member", organization_id=org), 400),
+        "unknown user": (post_rpc(rest, service_role, "add_member", organization_id=org, user_id=str(uuid.uuid4())), 404),
+        "admin, without consent": (post_rpc(rest, admin, "add_member", organization_id=org, user_id=newcomer.id), 403),
+        "admin, by email": (post_rpc(rest, admin, "add_member", organization_id=org, email=newcomer.email), 403),
         "non-admin": (post_rpc(rest, member, "add_member", organization_id=org, user_id=newcomer.id), 403),
         "outsider": (post_rpc(rest, outsider, "add_member", organization_id=org, user_id=outsider.id), 404),
-        "unknown org": (post_rpc(rest, admin, "add_member", organization_id=str(uuid.uuid4()), user_id=newcomer.id),
-                        404),
+        "unknown org": (post_rpc(rest, service_role, "add_member", organization_id=str(uuid.uuid4()),
+                                 user_id=newcomer.id), 404),
     }
     for case, (response, status) in statuses_by_case.items():
         assert response.status_code == status, (case, response.text)
+    consent = statuses_by_case["admin, without consent"][0].json()
+    assert "needs their consent" in consent["message"] and "invite_member" in consent["hint"]
     assert one(rest_db, "select count(*) from public.organization_members where organization_id = %s", (org,)) == 2
 
 
@@ -1308,10 +1562,10 @@ def test_rest_outsider_and_unknown_org_look_alike(rest, make_user):
         o: ("PT404", "organization <org> not found", NOT_A_MEMBER_HINT) for o in (org, unknown)}
 
 
-def test_rest_change_role_and_remove(rest, rest_db, make_user):
+def test_rest_change_role_and_remove(rest, rest_db, make_user, service_role):
     admin, member = make_user(), make_user()
     org = rest_org(admin)["id"]
-    admin.client.rpc("add_member", {"organization_id": org, "user_id": member.id}).execute()
+    assert post_rpc(rest, service_role, "add_member", organization_id=org, user_id=member.id).status_code == 200
 
     demote_self = {"organization_id": org, "user_id": admin.id, "role": "viewer"}
     err = api_error(admin.client.rpc("change_member_role", demote_self))
@@ -1342,8 +1596,9 @@ def test_rest_table_writes_keep_the_last_admin(rest, rest_db, make_user):
         assert response.json()["hint"] == KEEP_ADMIN_HINT
     assert role_of(rest_db, org, admin) == "admin"
 
-    deleted = httpx.delete(f"{rest.url}/rest/v1/organizations", params={"id": f"eq.{org}"}, headers=admin.headers)
-    assert deleted.status_code == 204
+    slug = one(rest_db, "select slug from public.organizations where id = %s", (org,))
+    deleted = post_rpc(rest, admin, "delete_organization", organization_id=org, confirm_slug=slug)
+    assert deleted.status_code == 200, deleted.text
     assert one(rest_db, "select count(*) from public.organization_members where organization_id = %s", (org,)) == 0
 
 

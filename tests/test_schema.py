@@ -44,7 +44,8 @@ def count(conn, table: str, where: str = "true", params=None) -> int:
 def new_auth_user(db, email: str | None = None, **meta) -> str:
     return str(one(
         db,
-        "insert into auth.users (email, raw_user_meta_data) values (%s, %s) returning id",
+        "insert into auth.users (id, aud, role, email, raw_user_meta_data) "
+        "values (gen_random_uuid(), 'authenticated', 'authenticated', %s, %s) returning id",
         (email, Jsonb(meta)),
     ))
 
@@ -119,7 +120,7 @@ UUID_DEFAULT = "gen_random_uuid()"
 EXPECTED_COLUMNS = {
     "profiles": {
         "id": ("uuid", False, None),
-        "email": ("text", False, None),
+        "email": ("text", True, None),  # empty for a second account with one email (0014)
         "name": ("text", True, None),
         "avatar_url": ("text", True, None),
         "role": ("public.user_role", False, "'member'::public.user_role"),
@@ -543,7 +544,7 @@ def test_signup_creates_a_profile_with_name_from_metadata(db, make_user):
     assert row == ("alice@example.test", "Alice Liddell", None, "member")
 
 
-@pytest.mark.parametrize("meta", [{}, {"name": ""}, {"name": "   "}, {"full_name": "Someone"}])
+@pytest.mark.parametrize("meta", [{}, {"name": ""}, {"name": "   "}, {"full_name": " "}, {"nickname": "Someone"}])
 def test_signup_without_a_name_leaves_it_null(db, meta):
     user = new_auth_user(db, "noname@example.test", **meta)
     assert db.execute("select email, name from public.profiles where id = %s", (user,)).fetchone() == (
@@ -588,6 +589,57 @@ def test_clearing_an_auth_email_keeps_the_profile(db):
     db.execute("update auth.users set email = null where id = %s", (user,))
     assert one(db, "select email from public.profiles where id = %s", (user,)) == "keep@example.test"
     assert count(db, "organization_members", "user_id = %s", (user,)) == 1
+
+
+def new_sso_user(db, email: str, **meta) -> str:
+    """An SSO account as GoTrue writes it: is_sso_user, so its email need not be unique."""
+    return str(one(
+        db,
+        "insert into auth.users (id, aud, role, email, raw_user_meta_data, is_sso_user) "
+        "values (gen_random_uuid(), 'authenticated', 'authenticated', %s, %s, true) returning id",
+        (email, Jsonb(meta)),
+    ))
+
+
+def test_two_sso_accounts_with_one_email_both_sign_up(db):
+    first = new_sso_user(db, "shared@corp.test", name="First")
+    second = new_sso_user(db, "shared@corp.test", name="Second")  # GoTrue allows it: must not fail
+    rows = dict(db.execute("select id::text, email from public.profiles where id = any(%s)", ([first, second],)).fetchall())
+    assert rows == {first: "shared@corp.test", second: None}
+    # A password account may share the address with SSO accounts too.
+    third = new_auth_user(db, "shared@corp.test")
+    assert one(db, "select email from public.profiles where id = %s", (third,)) is None
+
+
+def test_a_soft_deleted_email_can_sign_up_again(db):
+    """GoTrue's soft delete replaces the email with a hash and sets deleted_at."""
+    gone = new_auth_user(db, "again@example.test")
+    add_member(db, new_org(db), gone)
+    db.execute("update auth.users set email = 'b64hash', deleted_at = now() where id = %s", (gone,))
+    assert one(db, "select email from public.profiles where id = %s", (gone,)) is None
+    back = new_auth_user(db, "again@example.test")
+    assert one(db, "select email from public.profiles where id = %s", (back,)) == "again@example.test"
+
+
+def test_a_cleared_email_moves_to_its_new_owner(db):
+    old = new_auth_user(db, "moved@example.test")
+    db.execute("update auth.users set email = null where id = %s", (old,))
+    new = new_auth_user(db, "moved@example.test")
+    assert one(db, "select email from public.profiles where id = %s", (new,)) == "moved@example.test"
+    assert one(db, "select email from public.profiles where id = %s", (old,)) is None
+    # A replaced email moves the same way.
+    other = new_auth_user(db, "first@example.test")
+    db.execute("update auth.users set email = 'second@example.test' where id = %s", (other,))
+    assert one(db, "select email from public.profiles where id = %s", (other,)) == "second@example.test"
+    taker = new_auth_user(db, "first@example.test")
+    assert one(db, "select email from public.profiles where id = %s", (taker,)) == "first@example.test"
+
+
+def test_apple_sign_ins_name_the_profile_from_full_name(db):
+    apple = new_auth_user(db, "apple@privaterelay.test", full_name="Tim Apple")
+    assert one(db, "select name from public.profiles where id = %s", (apple,)) == "Tim Apple"
+    both = new_auth_user(db, "both@example.test", name="Preferred", full_name="Full")
+    assert one(db, "select name from public.profiles where id = %s", (both,)) == "Preferred"
 
 
 # --- updated_at ----------------------------------------------------------------------------
@@ -688,8 +740,16 @@ def test_without_policies_api_callers_cannot_write(db, make_user, anon, who):
     actor = alice if who == "user" else anon
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         actor.sql.execute("insert into public.organizations (name, slug) values ('Mine', 'mine')")
-    assert actor.sql.execute("update public.organizations set name = 'Hacked' where id = %s", (org,)).rowcount == 0
-    assert actor.sql.execute("delete from public.organizations where id = %s", (org,)).rowcount == 0
+
+    def changes_nothing(statement: str, params: tuple) -> bool:
+        """Refused outright (no grant: anon's writes, a user's delete) or filtered to no row (RLS)."""
+        try:
+            return actor.sql.execute(statement, params).rowcount == 0
+        except psycopg.errors.InsufficientPrivilege:
+            return True
+
+    assert changes_nothing("update public.organizations set name = 'Hacked' where id = %s", (org,))
+    assert changes_nothing("delete from public.organizations where id = %s", (org,))
     if who == "user":  # the one profile column a user may write, still refused with no policy
         assert actor.sql.execute("update public.profiles set name = 'Hacked' where id = %s", (alice.id,)).rowcount == 0
     assert one(db, "select name from public.organizations where id = %s", (org,)) == "Acme"
@@ -818,10 +878,12 @@ def test_rollbacks_undo_their_migrations_one_by_one(supakit_server):
             assert {("relation", f"public.{t}:{'p' if t == 'audit_logs' else 'r'}") for t in TABLES} <= full
             for mid in reversed(migration_ids()):
                 assert rollback(url, project, count=1).rolled_back == [mid]
-                conn.execute("insert into auth.users (email) values (%s)", (f"{mid}@example.test",))
+                conn.execute("insert into auth.users (id, aud, role, email) values "
+                             "(gen_random_uuid(), 'authenticated', 'authenticated', %s)", (f"{mid}@example.test",))
             assert schema_snapshot(conn) == bare
-            conn.execute("insert into auth.users (email, raw_user_meta_data) values "
-                         "('early@example.test', '{\"name\": \"Early\"}'), (null, '{}')")
+            conn.execute("insert into auth.users (id, aud, role, email, raw_user_meta_data) values "
+                         "(gen_random_uuid(), 'authenticated', 'authenticated', 'early@example.test', "
+                         "'{\"name\": \"Early\"}'), (gen_random_uuid(), 'authenticated', 'authenticated', null, '{}')")
             migrate(url, project)
             assert schema_snapshot(conn) == full
             # 0002 gave every auth user that existed before it a profile (those with an email)

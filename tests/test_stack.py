@@ -16,6 +16,7 @@ import httpx
 import psycopg
 import pytest
 
+from supakit.auth.users import create_user
 from supakit.providers.base import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,9 +96,9 @@ def test_token_is_accepted_by_postgrest(stack):
 def test_down_keeps_data_and_up_brings_it_back(stack):
     info = stack.json("status")["stack"]["info"]
     with psycopg.connect(info["db_url"], autocommit=True) as conn:
-        conn.execute("insert into auth.users (email) values ('kept@example.test')")
+        create_user(conn, 'kept@example.test')
     stack.run("down")
-    assert stack.json("status")["stack"] | {"info": None} == {"postgres": False, "postgrest": False, "gateway": False, "info": None}
+    assert stack.json("status")["stack"] | {"info": None} == {"postgres": False, "postgrest": False, "auth": False, "gateway": False, "pooler": False, "info": None}
     stack.run("up")
     with psycopg.connect(info["db_url"]) as conn:
         assert conn.execute("select count(*) from auth.users where email = 'kept@example.test'").fetchone()[0] == 1
@@ -107,13 +108,14 @@ def test_up_after_a_crash_recovers(stack):
     state = stack.state()
     os.kill(state["pids"]["postgrest"], signal.SIGKILL)
     os.kill(state["pids"]["gateway"], signal.SIGKILL)
+    os.kill(state["pids"]["auth"], signal.SIGKILL)
     postmaster = int((stack.root / ".supakit" / "db" / "data" / "postmaster.pid").read_text().split()[0])
     os.kill(postmaster, signal.SIGKILL)
     time.sleep(0.3)
-    assert not any(stack.json("status")["stack"][k] for k in ("postgrest", "gateway"))
+    assert not any(stack.json("status")["stack"][k] for k in ("postgrest", "auth", "gateway"))
     stack.run("up")
     status = stack.json("status")
-    assert all(status["stack"][k] for k in ("postgres", "postgrest", "gateway"))
+    assert all(status["stack"][k] for k in ("postgres", "postgrest", "auth", "gateway", "pooler"))
     info = status["stack"]["info"]
     assert httpx.get(info["rest_url"] + "/", headers={"apikey": info["service_role_key"]}).status_code == 200
 
@@ -127,10 +129,10 @@ def test_changing_ports_of_an_existing_stack_is_refused(stack):
 def test_db_reset_drops_the_data_and_seeds_again(stack):
     info = stack.json("status")["stack"]["info"]
     with psycopg.connect(info["db_url"], autocommit=True) as conn:
-        conn.execute("insert into auth.users (email) values ('before-reset@example.test')")
+        conn.execute("insert into auth.users (id, aud, role, email) values (gen_random_uuid(), 'authenticated', 'authenticated', 'before-reset@example.test')")
         conn.execute("create table public.made_by_hand (x int)")
     seed = stack.root / "sql" / "seed.sql"
-    seed.write_text("insert into auth.users (email) values ('seeded@example.test');\n")
+    seed.write_text("insert into auth.users (id, aud, role, email) values (gen_random_uuid(), 'authenticated', 'authenticated', 'seeded@example.test');\n")
     result = stack.run("db", "reset")
     assert "sql/seed.sql" in result.stdout
     with psycopg.connect(info["db_url"]) as conn:
@@ -144,12 +146,17 @@ def test_db_reset_drops_the_data_and_seeds_again(stack):
         assert time.monotonic() < deadline, response.text  # PostgREST reconnects after the drop
         time.sleep(0.2)
     assert response.json() == [{"email": "seeded@example.test"}]
+    # The auth server replaces its cut connections; pg_cron is enabled and the job scheduled again.
+    signup = httpx.post(info["auth_url"] + "/signup", headers={"apikey": info["anon_key"]},
+                        json={"email": "after-reset@example.test", "password": "after reset pw"})
+    assert signup.status_code == 200 and signup.json()["user"]["email"] == "after-reset@example.test"
+    assert "supakit-empty-trash" in [j["jobname"] for j in stack.json("status")["jobs"]]
 
 
 def test_a_failing_seed_leaves_nothing_half_written(stack):
     info = stack.json("status")["stack"]["info"]
     (stack.root / "sql" / "seed.sql").write_text(
-        "insert into auth.users (email) values ('half@example.test');\nselect no_such_function();\n"
+        "insert into auth.users (id, aud, role, email) values (gen_random_uuid(), 'authenticated', 'authenticated', 'half@example.test');\nselect no_such_function();\n"
     )
     result = stack.run("db", "reset", check=False)
     assert result.returncode == 1 and "seed sql/seed.sql failed" in result.stderr
@@ -191,3 +198,63 @@ def test_the_demo_runs_against_the_stack(stack):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().endswith("demo: ok")
+
+
+def test_an_app_signs_up_and_in_with_supabase_py_only(stack):
+    """The issue's done-when: docs/auth_demo.py, only supabase-py, against `supakit up`."""
+    info = stack.json("status")["stack"]["info"]
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "auth_demo.py"), info["api_url"], info["anon_key"]],
+        env=stack.env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert out.strip().endswith("auth journey: ok")
+    for step in ("signed up", "signed in", "refreshed", "own profile through RLS", "created organization",
+                 "refreshing again fails (refresh_token_not_found)"):
+        assert step in out
+    log = (stack.root / ".supakit" / "auth" / "auth.log").read_text()
+    assert "pw-" not in log  # the password never reaches the log
+
+
+def test_the_token_command_names_a_real_session(stack):
+    info = stack.json("status")["stack"]["info"]
+    token = stack.run("token", "--email", "session-user@example.test").stdout.strip()
+    response = httpx.get(info["auth_url"] + "/user", headers={"apikey": info["anon_key"], "Authorization": f"Bearer {token}"})
+    assert response.status_code == 200 and response.json()["email"] == "session-user@example.test"
+
+
+def test_the_pooler_serves_the_database_in_transaction_mode(stack):
+    status = stack.run("status").stdout
+    assert "Pooler URL: postgresql://postgres:" in status and "pooler: running" in status
+    info = stack.json("status")["stack"]["info"]
+    assert f":{stack.state()['pooler_port']}/postgres" in info["pooler_url"]
+    with psycopg.connect(info["pooler_url"], prepare_threshold=None) as conn:
+        assert conn.execute("select count(*) >= 0 from public.profiles").fetchone() == (True,)
+        assert conn.execute("select inet_server_port()").fetchone()[0] == stack.state()["db_port"]
+
+
+def test_status_lists_the_scheduled_jobs_and_the_job_empties_the_trash(stack):
+    """pg_cron runs in the stack; 0014 scheduled the nightly trash cleanup, which really cleans."""
+    out = stack.run("status").stdout
+    assert "scheduled jobs (pg_cron):" in out and "supakit-empty-trash  17 3 * * *  never run" in out
+    jobs = stack.json("status")["jobs"]
+    by_name = {j["jobname"]: j for j in jobs}
+    assert {"supakit-empty-trash", "supakit-audit-logs"} <= set(by_name) and by_name["supakit-empty-trash"]["active"]
+    info = stack.json("status")["stack"]["info"]
+    with psycopg.connect(info["db_url"], autocommit=True) as conn:
+        user = create_user(conn, "cron-owner@example.test")
+        org = conn.execute("insert into public.organizations (name, slug) values ('Cron', 'cron-org') returning id").fetchone()[0]
+        conn.execute("insert into public.organization_members (organization_id, user_id, role) values (%s, %s, 'admin')",
+                     (org, user))
+        old, recent, live = (conn.execute("insert into public.projects (organization_id, name) values (%s, %s) returning id",
+                                          (org, name)).fetchone()[0] for name in ("old", "recent", "live"))
+        conn.execute("update public.projects set deleted_at = now() - interval '31 days' where id = %s", (old,))
+        conn.execute("update public.projects set deleted_at = now() - interval '29 days' where id = %s", (recent,))
+        command = conn.execute("select command from cron.job where jobname = 'supakit-empty-trash'").fetchone()[0]
+        with conn.transaction():
+            for statement in command.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+        left = {r[0] for r in conn.execute("select id from public.projects where organization_id = %s", (org,))}
+        assert left == {recent, live}

@@ -28,27 +28,205 @@ $$;
 
 grant anon, authenticated, service_role to authenticator;
 
+-- Supabase's bounds on API work: a runaway request is cancelled, and one waiting for a
+-- lock gives up, instead of holding a connection of the pool. PostgREST applies the
+-- settings of the role it switches to (anon, authenticated) for each request.
+alter role anon set statement_timeout = '3s';
+alter role authenticated set statement_timeout = '8s';
+alter role authenticator set statement_timeout = '8s';
+alter role authenticator set lock_timeout = '8s';
+
 create schema if not exists auth;
 comment on schema auth is 'supakit compat bootstrap: stands in for Supabase Auth';
 grant usage on schema auth to anon, authenticated, service_role;
 
--- The columns of Supabase's auth.users that apps and triggers read.
+-- Supabase Auth's tables as GoTrue's own migrations leave them (supabase/auth,
+-- migrations/): the same columns, defaults and constraints, so a row written by
+-- supakit's local auth server or by a test looks like one written by GoTrue, and
+-- the schema's triggers face what they face on Supabase. GoTrue sets id, aud,
+-- role and the timestamps itself: none has a default. Only the tables of the
+-- password flows are here (no MFA, SAML, flow state or OAuth tables).
 create table if not exists auth.users (
-  id uuid primary key default gen_random_uuid(),
-  aud text default 'authenticated',
-  role text default 'authenticated',
-  email text unique,
-  encrypted_password text,
-  email_confirmed_at timestamptz,
-  last_sign_in_at timestamptz,
-  raw_app_meta_data jsonb not null default '{"provider": "email", "providers": ["email"]}',
-  raw_user_meta_data jsonb not null default '{}',
-  phone text unique,
+  instance_id uuid null,
+  id uuid not null,
+  aud varchar(255) null,
+  role varchar(255) null,
+  email varchar(255) null,
+  encrypted_password varchar(255) null,
+  email_confirmed_at timestamptz null,
+  invited_at timestamptz null,
+  confirmation_token varchar(255) null,
+  confirmation_sent_at timestamptz null,
+  recovery_token varchar(255) null,
+  recovery_sent_at timestamptz null,
+  email_change_token_new varchar(255) null,
+  email_change varchar(255) null,
+  email_change_sent_at timestamptz null,
+  last_sign_in_at timestamptz null,
+  raw_app_meta_data jsonb null,
+  raw_user_meta_data jsonb null,
+  is_super_admin boolean null,
+  created_at timestamptz null,
+  updated_at timestamptz null,
+  phone text null default null,
+  phone_confirmed_at timestamptz null default null,
+  phone_change text null default '',
+  phone_change_token varchar(255) null default '',
+  phone_change_sent_at timestamptz null default null,
+  email_change_token_current varchar(255) null default '',
+  email_change_confirm_status smallint default 0
+    check (email_change_confirm_status >= 0 and email_change_confirm_status <= 2),
+  banned_until timestamptz null,
+  reauthentication_token varchar(255) null default '',
+  reauthentication_sent_at timestamptz null default null,
+  is_sso_user boolean not null default false,
+  deleted_at timestamptz null,
   is_anonymous boolean not null default false,
-  created_at timestamptz not null default now(),
-  updated_at timestamptz not null default now(),
-  deleted_at timestamptz
+  constraint users_pkey primary key (id)
 );
+
+-- A database bootstrapped by an older supakit has a simpler auth.users (defaults
+-- on id, aud, role; a plain unique email): bring it to GoTrue's shape.
+alter table auth.users
+  alter column id drop default,
+  alter column aud drop default,
+  alter column role drop default,
+  alter column raw_app_meta_data drop not null,
+  alter column raw_app_meta_data drop default,
+  alter column raw_user_meta_data drop not null,
+  alter column raw_user_meta_data drop default,
+  alter column created_at drop not null,
+  alter column created_at drop default,
+  alter column updated_at drop not null,
+  alter column updated_at drop default,
+  add column if not exists instance_id uuid null,
+  add column if not exists invited_at timestamptz null,
+  add column if not exists confirmation_token varchar(255) null,
+  add column if not exists confirmation_sent_at timestamptz null,
+  add column if not exists recovery_token varchar(255) null,
+  add column if not exists recovery_sent_at timestamptz null,
+  add column if not exists email_change_token_new varchar(255) null,
+  add column if not exists email_change varchar(255) null,
+  add column if not exists email_change_sent_at timestamptz null,
+  add column if not exists is_super_admin boolean null,
+  add column if not exists phone_confirmed_at timestamptz null default null,
+  add column if not exists phone_change text null default '',
+  add column if not exists phone_change_token varchar(255) null default '',
+  add column if not exists phone_change_sent_at timestamptz null default null,
+  add column if not exists email_change_token_current varchar(255) null default '',
+  add column if not exists email_change_confirm_status smallint default 0
+    check (email_change_confirm_status >= 0 and email_change_confirm_status <= 2),
+  add column if not exists banned_until timestamptz null,
+  add column if not exists reauthentication_token varchar(255) null default '',
+  add column if not exists reauthentication_sent_at timestamptz null default null,
+  add column if not exists is_sso_user boolean not null default false,
+  add column if not exists deleted_at timestamptz null,
+  add column if not exists is_anonymous boolean not null default false,
+  add column if not exists confirmed_at timestamptz
+    generated always as (least(email_confirmed_at, phone_confirmed_at)) stored,
+  drop constraint if exists users_email_key;
+
+-- SSO accounts may share an email; every other account's email is unique.
+create unique index if not exists users_email_partial_key on auth.users (email) where (is_sso_user = false);
+comment on column auth.users.is_sso_user is
+  'Auth: Set this column to true when the account comes from SSO. These accounts can have duplicate emails.';
+do $$
+begin
+  if not exists (select 1 from pg_catalog.pg_constraint where conname = 'users_phone_key'
+                 and conrelid = 'auth.users'::regclass) then
+    alter table auth.users add constraint users_phone_key unique (phone);
+  end if;
+end
+$$;
+create index if not exists users_instance_id_idx on auth.users (instance_id);
+create index if not exists users_instance_id_email_idx on auth.users (instance_id, lower(email));
+create index if not exists users_is_anonymous_idx on auth.users (is_anonymous);
+create unique index if not exists confirmation_token_idx on auth.users (confirmation_token)
+  where confirmation_token !~ '^[0-9 ]*$';
+create unique index if not exists recovery_token_idx on auth.users (recovery_token)
+  where recovery_token !~ '^[0-9 ]*$';
+
+create table if not exists auth.identities (
+  provider_id text not null,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  identity_data jsonb not null,
+  provider text not null,
+  last_sign_in_at timestamptz null,
+  created_at timestamptz null,
+  updated_at timestamptz null,
+  email text generated always as (lower(identity_data ->> 'email')) stored,
+  id uuid not null default gen_random_uuid() primary key,
+  constraint identities_provider_id_provider_unique unique (provider_id, provider)
+);
+create index if not exists identities_user_id_idx on auth.identities (user_id);
+create index if not exists identities_email_idx on auth.identities (email text_pattern_ops);
+
+do $$
+begin
+  if to_regtype('auth.aal_level') is null then
+    create type auth.aal_level as enum ('aal1', 'aal2', 'aal3');
+  end if;
+end
+$$;
+
+create table if not exists auth.sessions (
+  id uuid not null primary key,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  created_at timestamptz null,
+  updated_at timestamptz null,
+  factor_id uuid null,
+  aal auth.aal_level null,
+  not_after timestamptz null,
+  refreshed_at timestamp without time zone null,
+  user_agent text null,
+  ip inet null,
+  tag text null
+);
+create index if not exists sessions_user_id_idx on auth.sessions (user_id);
+create index if not exists sessions_not_after_idx on auth.sessions (not_after desc);
+
+create table if not exists auth.refresh_tokens (
+  instance_id uuid null,
+  id bigserial primary key,
+  token varchar(255) null,
+  user_id varchar(255) null,
+  revoked boolean null,
+  created_at timestamptz null,
+  updated_at timestamptz null,
+  parent varchar(255) null,
+  session_id uuid null references auth.sessions (id) on delete cascade,
+  constraint refresh_tokens_token_unique unique (token)
+);
+create index if not exists refresh_tokens_instance_id_idx on auth.refresh_tokens (instance_id);
+create index if not exists refresh_tokens_instance_id_user_id_idx on auth.refresh_tokens (instance_id, user_id);
+create index if not exists refresh_tokens_parent_idx on auth.refresh_tokens (parent);
+create index if not exists refresh_tokens_session_id_revoked_idx on auth.refresh_tokens (session_id, revoked);
+create index if not exists refresh_tokens_updated_at_idx on auth.refresh_tokens (updated_at desc);
+
+-- How each session was authenticated: the `amr` claim of its access tokens.
+create table if not exists auth.mfa_amr_claims (
+  session_id uuid not null references auth.sessions (id) on delete cascade,
+  created_at timestamptz not null,
+  updated_at timestamptz not null,
+  authentication_method text not null,
+  id uuid not null primary key,
+  constraint mfa_amr_claims_session_id_authentication_method_pkey unique (session_id, authentication_method)
+);
+
+-- RLS on, no policy, no grant to an API role: as on Supabase, only the auth
+-- server (and the database owner) reads these tables; hashes and tokens never
+-- reach PostgREST's roles.
+alter table auth.users enable row level security;
+alter table auth.identities enable row level security;
+alter table auth.sessions enable row level security;
+alter table auth.refresh_tokens enable row level security;
+alter table auth.mfa_amr_claims enable row level security;
+revoke all on auth.users, auth.identities, auth.sessions, auth.refresh_tokens, auth.mfa_amr_claims from public, anon, authenticated;
+
+-- bcrypt as GoTrue stores it ($2a$), through pgcrypto, in Supabase's `extensions` schema.
+create schema if not exists extensions;
+grant usage on schema extensions to anon, authenticated, service_role;
+create extension if not exists pgcrypto with schema extensions;
 
 -- The claim helpers read PostgREST's per-request settings exactly as Supabase's
 -- do: the JSON `request.jwt.claims`, falling back to the legacy per-claim GUCs.

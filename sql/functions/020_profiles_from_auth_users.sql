@@ -1,16 +1,23 @@
 -- A profile follows its auth user: created when the auth user is inserted (name
--- from the sign-up metadata's "name"), its email kept equal to the auth user's.
+-- from the sign-up metadata's "name", or "full_name" as Apple sign-ins fill it),
+-- its email kept equal to the auth user's while no other profile holds it.
 -- Deletion needs no trigger: profiles.id references auth.users on delete cascade.
 --
--- Auth users without an email (phone or anonymous sign-ups: auth.users.email is
--- nullable on Supabase) get no profile, because profiles.email is not null and
--- unique: a placeholder such as '' would collide for the second such user, and a
--- failing trigger here fails the sign-up itself. Their profile is created when an
--- email is first set. If an auth user's email is later cleared, the profile keeps
--- its last email rather than losing the row (and its memberships).
+-- The triggers must never fail what GoTrue allows, because a failing trigger
+-- fails the sign-up or sign-in itself:
+-- * Auth users without an email (phone or anonymous sign-ups) get no profile
+--   until an email is first set.
+-- * An email held by another profile (two SSO accounts with one email) is not
+--   copied: the later account's profile has no email (profiles.email is unique).
+--   If the holder no longer has that email in auth.users (cleared, changed or
+--   soft-deleted), the email moves to the account that has it now.
+-- * An auth email cleared later leaves the profile its last email (and its
+--   memberships); GoTrue's soft delete (deleted_at set, email replaced by a hash)
+--   clears the profile's email, so the address can be signed up again.
 --
--- Both functions are security definer (they write public.profiles, which callers
--- of the auth API cannot), so they pin search_path to '' and qualify every name.
+-- Both trigger functions are security definer (they write public.profiles, which
+-- callers of the auth API cannot), so they pin search_path to '' and qualify
+-- every name.
 
 create or replace function private.handle_new_auth_user()
 returns trigger
@@ -18,12 +25,30 @@ language plpgsql
 security definer
 set search_path = ''
 as $$
+declare
+  holder uuid;
+  profile_email text := new.email;
 begin
-  if new.email is null then
+  if new.email is null or new.email = '' or new.deleted_at is not null then
     return new;
   end if;
+  -- The email, unless another account's profile holds it (see above).
+  select p.id into holder from public.profiles as p where p.email = new.email and p.id <> new.id;
+  if holder is not null then
+    if exists (select 1 from auth.users as u
+               where u.id = holder and u.email = new.email and u.deleted_at is null) then
+      profile_email := null;  -- a real duplicate (SSO): the first account keeps it
+    else
+      update public.profiles set email = null where id = holder;  -- a stale claim: released
+    end if;
+  end if;
   insert into public.profiles (id, email, name)
-  values (new.id, new.email, nullif(pg_catalog.btrim(new.raw_user_meta_data ->> 'name'), ''));
+  values (
+    new.id,
+    profile_email,
+    coalesce(nullif(pg_catalog.btrim(new.raw_user_meta_data ->> 'name'), ''),
+             nullif(pg_catalog.btrim(new.raw_user_meta_data ->> 'full_name'), ''))
+  );
   return new;
 end;
 $$;
@@ -34,13 +59,36 @@ language plpgsql
 security definer
 set search_path = ''
 as $$
+declare
+  holder uuid;
+  profile_email text := new.email;
 begin
-  if new.email is null then
+  if new.deleted_at is not null then
+    -- GoTrue's soft delete: the account is gone, its address is free again.
+    update public.profiles set email = null where id = new.id;
+    return new;
+  end if;
+  if new.email is null or new.email = '' then
     return new;  -- keep the profile's last email (see above)
+  end if;
+  -- The email, unless another account's profile holds it (see above).
+  select p.id into holder from public.profiles as p where p.email = new.email and p.id <> new.id;
+  if holder is not null then
+    if exists (select 1 from auth.users as u
+               where u.id = holder and u.email = new.email and u.deleted_at is null) then
+      profile_email := null;  -- a real duplicate (SSO): the first account keeps it
+    else
+      update public.profiles set email = null where id = holder;  -- a stale claim: released
+    end if;
   end if;
   -- Upsert: a user who signed up without an email gets a profile now.
   insert into public.profiles (id, email, name)
-  values (new.id, new.email, nullif(pg_catalog.btrim(new.raw_user_meta_data ->> 'name'), ''))
+  values (
+    new.id,
+    profile_email,
+    coalesce(nullif(pg_catalog.btrim(new.raw_user_meta_data ->> 'name'), ''),
+             nullif(pg_catalog.btrim(new.raw_user_meta_data ->> 'full_name'), ''))
+  )
   on conflict (id) do update set email = excluded.email;
   return new;
 end;
@@ -55,7 +103,7 @@ create or replace trigger on_auth_user_created
   for each row execute function private.handle_new_auth_user();
 
 create or replace trigger on_auth_user_email_updated
-  after update of email on auth.users
+  after update of email, deleted_at on auth.users
   for each row
-  when (old.email is distinct from new.email)
+  when (old.email is distinct from new.email or old.deleted_at is distinct from new.deleted_at)
   execute function private.sync_profile_email();

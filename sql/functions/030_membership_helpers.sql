@@ -85,6 +85,16 @@ as $$
   )
 $$;
 
+-- The caller is the service role (the JWT's role claim, which PostgREST verified):
+-- back office and provisioning, which act for no user.
+create or replace function private.is_service_role()
+returns boolean
+language sql
+stable
+set search_path = ''
+as $$ select coalesce(auth.role() = 'service_role', false) $$;
+
+revoke execute on function private.is_service_role() from public, anon;
 revoke execute on function private.has_role_in(uuid, public.user_role[]) from public, anon, authenticated, service_role;
 revoke execute on function private.my_org_ids(public.user_role[]) from public, anon;
 revoke execute on function private.co_member_ids() from public, anon;

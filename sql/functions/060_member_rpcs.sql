@@ -1,10 +1,15 @@
--- Membership RPCs. Admins add members, change roles and remove members; any
--- member can leave. Each raises a clear error when the organization or the member
--- is missing or the caller may not act (PostgREST would report an update that RLS
--- filtered out as a success with no rows). The last-admin rule is enforced below
--- them, by private.keep_an_admin, whatever the path.
+-- Membership RPCs. Nobody joins an organization without consenting to it: admins
+-- invite (sql/functions/070_invitation_rpcs.sql) and the invitee accepts; direct adds
+-- are for the service role only (back office, SCIM-style provisioning). Admins change
+-- roles and remove members; any member can leave. Each raises a clear error when the
+-- organization or the member is missing or the caller may not act (PostgREST would
+-- report an update that RLS filtered out as a success with no rows). The last-admin
+-- rule is enforced below them, by private.keep_an_admin, whatever the path.
 
--- Add an existing user, by id or by email, with a role (default member).
+-- Add an existing user, by id or by email, with a role (default member): the service
+-- role only. An admin calling it gets 42501 pointing at invite_member: putting someone
+-- into an organization (where they may become its last admin and be unable to leave)
+-- needs their consent.
 create or replace function public.add_member(
   organization_id uuid,
   user_id uuid default null,
@@ -20,20 +25,27 @@ declare
   target uuid;
   added public.organization_members;
 begin
-  perform private.require_org_role(add_member.organization_id, '{admin}', 'add members');
+  if not private.is_service_role() then
+    -- Outsiders learn nothing (PT404, as for an unknown organization); members learn
+    -- that adding needs the invitee's consent.
+    perform private.require_org_role(add_member.organization_id, '{admin}', 'add members');
+    raise exception 'adding someone to an organization needs their consent: invite them instead'
+      using errcode = '42501',
+            hint = 'invite_member(organization_id, email, role) creates an invitation the person accepts; '
+                   'direct adds are for the service role';
+  end if;
   if (add_member.user_id is null) = (add_member.email is null) then
     raise exception 'give either user_id or email' using errcode = '22023';
   end if;
-  -- By id: any user (an id is not guessable). By email: only people who already
-  -- share an organization with the caller, so that no admin (and anyone can become
-  -- one) learns whether an address has an account. Everyone else: invite_member.
+  if not exists (select 1 from public.organizations o where o.id = add_member.organization_id) then
+    raise exception 'organization % not found', add_member.organization_id using errcode = 'PT404';
+  end if;
   select p.id into target
   from public.profiles p
   where p.id = add_member.user_id
-     or (pg_catalog.lower(p.email) = pg_catalog.lower(pg_catalog.btrim(add_member.email))
-         and p.id = any (array(select private.co_member_ids())));
+     or pg_catalog.lower(p.email) = pg_catalog.lower(pg_catalog.btrim(add_member.email));
   if target is null then
-    raise exception 'no user with % that you can add', coalesce('id ' || add_member.user_id::text, 'email ' || add_member.email)
+    raise exception 'no user with %', coalesce('id ' || add_member.user_id::text, 'email ' || private.preview(add_member.email))
       using errcode = 'PT404', hint = 'invite the address instead: invite_member';
   end if;
   insert into public.organization_members (organization_id, user_id, role)
@@ -116,7 +128,7 @@ revoke execute on function public.add_member(uuid, uuid, text, public.user_role)
 revoke execute on function public.change_member_role(uuid, uuid, public.user_role) from public, anon;
 revoke execute on function public.remove_member(uuid, uuid) from public, anon;
 revoke execute on function public.leave_organization(uuid) from public, anon;
-grant execute on function public.add_member(uuid, uuid, text, public.user_role) to authenticated;
+grant execute on function public.add_member(uuid, uuid, text, public.user_role) to authenticated, service_role;
 grant execute on function public.change_member_role(uuid, uuid, public.user_role) to authenticated;
 grant execute on function public.remove_member(uuid, uuid) to authenticated;
 grant execute on function public.leave_organization(uuid) to authenticated;

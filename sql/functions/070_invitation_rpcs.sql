@@ -1,7 +1,15 @@
--- Invitation RPCs. The token is 244 random bits (two v4 uuids), returned once by
--- invite_member; only its sha256 is stored (private.invitations). An invitation is
--- for one address: accept_invitation checks the caller's profile email, so a
--- forwarded or leaked link does not let someone else in.
+-- Invitation RPCs: how people join an organization (with their consent). The token is
+-- 244 random bits (two v4 uuids), returned once by invite_member; only its sha256 is
+-- stored (private.invitations). An invitation is for one address: accept_invitation
+-- checks the caller's profile email, so a forwarded or leaked link does not let
+-- someone else in.
+--
+-- An invitation never outlives the authority that made it or the situation it was
+-- made for: accepting re-checks that its inviter is still an admin of the
+-- organization, and any membership change of a user (joining, a role change, leaving
+-- or removal) revokes the pending invitations addressed to that user in that
+-- organization, and, when an admin stops being one, those that admin sent. Every
+-- revocation is audited (an `update` of entity type `invitations`).
 
 create or replace function private.token_hash(token text)
 returns bytea
@@ -9,6 +17,74 @@ language sql
 immutable
 set search_path = ''
 as $$ select pg_catalog.sha256(pg_catalog.convert_to(token, 'UTF8')) $$;
+
+-- Revoke pending invitations, auditing each: `reason` says why (revoked by an admin,
+-- replaced, the invitee joined, ...). Invitations already used or revoked are left.
+create or replace function private.revoke_invitations(ids uuid[], reason text)
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  revoked integer;
+begin
+  with gone as (
+    update private.invitations i set revoked_at = pg_catalog.now()
+    where i.id = any (revoke_invitations.ids) and i.accepted_at is null and i.revoked_at is null
+    returning i.*
+  )
+  insert into public.audit_logs
+    (organization_id, user_id, action, entity_type, entity_id, old_values, new_values, changed_keys, ip_address, user_agent)
+  select g.organization_id, private.audit_actor(), 'update', 'invitations', g.id::text,
+         pg_catalog.jsonb_build_object('email', g.email, 'role', g.role, 'status', 'pending'),
+         pg_catalog.jsonb_build_object('email', g.email, 'role', g.role, 'status', 'revoked',
+                                       'revoked_at', g.revoked_at, 'reason', revoke_invitations.reason),
+         '{revoked_at}', c.ip_address, c.user_agent
+  from gone g cross join private.request_client() c;
+  get diagnostics revoked = row_count;
+  return revoked;
+end;
+$$;
+
+-- After a membership changes: revoke what it made stale. The invitee's pending
+-- invitations to that organization (they joined, changed role or left: an old
+-- invitation would bring back a role nobody means them to have now), and, when an
+-- admin stops being one, the pending invitations that admin sent. Nothing when the
+-- organization itself is being deleted (its invitations go with it).
+create or replace function private.revoke_stale_invitations()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  org uuid := coalesce(new.organization_id, old.organization_id);
+  member uuid := coalesce(new.user_id, old.user_id);
+  reason text := case tg_op when 'INSERT' then 'the invitee joined' when 'UPDATE' then 'the invitee''s role changed'
+                   else 'the invitee left or was removed' end;
+begin
+  if not exists (select 1 from public.organizations o where o.id = org) then
+    return null;
+  end if;
+  perform private.revoke_invitations(array(
+    select i.id from private.invitations i join public.profiles p on pg_catalog.lower(p.email) = i.email
+    where i.organization_id = org and p.id = member and i.accepted_at is null and i.revoked_at is null
+  ), reason);
+  if tg_op <> 'INSERT' and old.role = 'admin' and (tg_op = 'DELETE' or new.role <> 'admin') then
+    perform private.revoke_invitations(array(
+      select i.id from private.invitations i
+      where i.organization_id = org and i.invited_by = member and i.accepted_at is null and i.revoked_at is null
+    ), 'its inviter is no longer an admin');
+  end if;
+  return null;
+end;
+$$;
+
+drop trigger if exists organization_members_revoke_stale_invitations on public.organization_members;
+create trigger organization_members_revoke_stale_invitations
+  after insert or update of role or delete on public.organization_members
+  for each row execute function private.revoke_stale_invitations();
 
 -- Invite an address with a role; a pending invitation for the same address is
 -- replaced. Returns the token: show it to the admin (or email it), it is not kept.
@@ -29,8 +105,9 @@ declare
   created private.invitations;
 begin
   perform private.require_org_role(invite_member.organization_id, '{admin}', 'invite members');
-  if address is null or address !~ '^[^@[:space:]]+@[^@[:space:]]+$' then
-    raise exception 'invalid email address "%"', invite_member.email using errcode = '22023';
+  if address is null or pg_catalog.char_length(address) > 320 or address !~ '^[^@[:space:]]+@[^@[:space:]]+$' then
+    raise exception 'invalid email address "%"', private.preview(invite_member.email)
+      using errcode = '22023', hint = 'one address of at most 320 characters';
   end if;
   if invite_member.valid_for is null or invite_member.valid_for <= interval '0'
      or pg_catalog.now() + invite_member.valid_for > pg_catalog.now() + interval '30 days' then
@@ -42,9 +119,11 @@ begin
   ) then
     raise exception '% is already a member of this organization', address using errcode = '23505';
   end if;
-  update private.invitations i set revoked_at = pg_catalog.now()
-  where i.organization_id = invite_member.organization_id and pg_catalog.lower(i.email) = address
-    and i.accepted_at is null and i.revoked_at is null;
+  perform private.revoke_invitations(array(
+    select i.id from private.invitations i
+    where i.organization_id = invite_member.organization_id and pg_catalog.lower(i.email) = address
+      and i.accepted_at is null and i.revoked_at is null
+  ), 'replaced by a newer invitation');
   insert into private.invitations (organization_id, email, role, token_hash, invited_by, expires_at)
   values (invite_member.organization_id, address, coalesce(invite_member.role, 'member'),
           private.token_hash(secret), auth.uid(), pg_catalog.now() + invite_member.valid_for)
@@ -107,8 +186,7 @@ begin
   if found.accepted_at is not null then
     raise exception 'the invitation was already accepted' using errcode = 'P0001';
   end if;
-  update private.invitations i set revoked_at = coalesce(i.revoked_at, pg_catalog.now())
-  where i.id = found.id;
+  perform private.revoke_invitations(array[found.id], 'revoked by an admin');
 end;
 $$;
 
@@ -147,15 +225,27 @@ begin
   if exists (select 1 from public.organization_members m where m.organization_id = found.organization_id and m.user_id = caller) then
     raise exception 'you are already a member of this organization' using errcode = '23505';
   end if;
+  -- The role is granted by its inviter: only as long as they may grant it (admins).
+  if found.invited_by is null or not exists (
+    select 1 from public.organization_members m
+    where m.organization_id = found.organization_id and m.user_id = found.invited_by and m.role = 'admin'
+  ) then
+    raise exception 'this invitation is no longer valid: whoever sent it no longer administers the organization'
+      using errcode = 'P0001', hint = 'ask a current admin of the organization for a new invitation';
+  end if;
+  -- Used before the membership exists, so that joining (which revokes the invitee's
+  -- pending invitations) does not revoke this one.
+  update private.invitations i set accepted_at = pg_catalog.now(), accepted_by = caller where i.id = found.id;
   insert into public.organization_members (organization_id, user_id, role)
   values (found.organization_id, caller, found.role)
   returning * into joined;
-  update private.invitations i set accepted_at = pg_catalog.now(), accepted_by = caller where i.id = found.id;
   return joined;
 end;
 $$;
 
 revoke execute on function private.token_hash(text) from public, anon, authenticated;
+revoke execute on function private.revoke_invitations(uuid[], text) from public, anon, authenticated, service_role;
+revoke execute on function private.revoke_stale_invitations() from public, anon, authenticated, service_role;
 revoke execute on function public.invite_member(uuid, text, public.user_role, interval) from public, anon;
 revoke execute on function public.list_invitations(uuid) from public, anon;
 revoke execute on function public.revoke_invitation(uuid) from public, anon;

@@ -3,14 +3,6 @@
 -- organization, and the service role for every organization: a cron job). Each is
 -- audited by the projects' triggers: restore, purge.
 
--- The caller is the service role (the JWT's role claim, which PostgREST verified).
-create or replace function private.is_service_role()
-returns boolean
-language sql
-stable
-set search_path = ''
-as $$ select coalesce(auth.role() = 'service_role', false) $$;
-
 -- A project by id, for an RPC: missing and invisible look the same (no oracle).
 create or replace function private.project_for(project_id uuid, roles public.user_role[], action text)
 returns public.projects
@@ -103,7 +95,6 @@ begin
 end;
 $$;
 
-revoke execute on function private.is_service_role() from public, anon;
 revoke execute on function private.project_for(uuid, public.user_role[], text) from public, anon, authenticated, service_role;
 revoke execute on function public.restore_project(uuid) from public, anon;
 revoke execute on function public.purge_project(uuid) from public, anon;

@@ -1,8 +1,13 @@
 -- Reading and writing the audit trail through the API.
 
--- Record an app event (login, logout, invite, remove) in the caller's name: the
--- actor is always auth.uid(), never a parameter, so nobody logs in another's name.
--- With an organization, the caller must belong to it.
+-- Record an app event in the caller's name: the actor is always auth.uid(), never a
+-- parameter, so nobody logs in another's name. App events are clearly apart from
+-- what the database records itself: their actions are the app's own (login,
+-- logout), never one the database writes (create, update, delete, invite, remove,
+-- ...), and their entity type is `session` or `app.<name>`, never a table's. Details
+-- are a JSON object of at most 4 KB, the entity id at most 200 characters. With an
+-- organization, the caller must belong to it. Errors quote a short prefix of the
+-- input at most.
 create or replace function public.log_event(
   action text,
   organization_id uuid default null,
@@ -17,6 +22,7 @@ set search_path = ''
 as $$
 declare
   client record := private.request_client();
+  kind text := coalesce(log_event.entity_type, 'session');
   logged public.audit_logs;
 begin
   if auth.uid() is null then
@@ -27,9 +33,27 @@ begin
     raise exception 'your account has no profile yet: events are logged in a profile''s name'
       using errcode = '42501';
   end if;
-  if log_event.action is null or log_event.action not in ('login', 'logout', 'invite', 'remove') then
-    raise exception 'action must be login, logout, invite or remove, got %', coalesce(log_event.action, 'null')
-      using errcode = '22023', hint = 'changes to data are logged by the database itself';
+  if log_event.action is null or log_event.action not in ('login', 'logout') then
+    raise exception 'action must be login or logout, got %', private.preview(log_event.action)
+      using errcode = '22023',
+            hint = 'changes to data are logged by the database itself';
+  end if;
+  if kind <> 'session' and kind !~ '^app\.[a-z0-9_]([a-z0-9_.-]{0,58}[a-z0-9_])?$' then
+    raise exception 'entity_type must be session or app.<name>, got %', private.preview(kind)
+      using errcode = '22023',
+            hint = 'app.<name>: lower-case letters, digits, _ . -, at most 64 characters; a table''s entity type is the database''s to write';
+  end if;
+  if pg_catalog.char_length(log_event.entity_id) > 200 then
+    raise exception 'entity_id is % characters: at most 200', pg_catalog.char_length(log_event.entity_id)
+      using errcode = '22023';
+  end if;
+  if log_event.details is not null and pg_catalog.jsonb_typeof(log_event.details) <> 'object' then
+    raise exception 'details must be a JSON object, got a %', pg_catalog.jsonb_typeof(log_event.details)
+      using errcode = '22023';
+  end if;
+  if pg_catalog.octet_length(log_event.details::text) > 4096 then
+    raise exception 'details are % bytes: at most 4096', pg_catalog.octet_length(log_event.details::text)
+      using errcode = '22023';
   end if;
   if log_event.organization_id is not null then
     perform private.require_org_role(log_event.organization_id, '{admin,member,viewer}', 'log events');
@@ -37,7 +61,7 @@ begin
   insert into public.audit_logs
     (organization_id, user_id, action, entity_type, entity_id, new_values, ip_address, user_agent)
   values (log_event.organization_id, private.audit_actor(), log_event.action,
-          coalesce(log_event.entity_type, 'session'), log_event.entity_id, log_event.details,
+          kind, log_event.entity_id, log_event.details,
           client.ip_address, client.user_agent)
   returning * into logged;
   return logged;

@@ -1,4 +1,4 @@
--- depends: 0009_audit_and_trash_indexes
+-- depends: 0010_tenancy_bounds
 
 -- Moving the old table aside locks it: fail fast, never queue behind traffic.
 set local lock_timeout = '5s';

@@ -1,4 +1,4 @@
--- depends: 0011_audit_logs_partitioned
+-- depends: 0012_tenancy_bounds_validate
 -- transactional: false
 
 -- The entries of the table 0011 moved aside, into the partitioned audit_logs, in

@@ -25,8 +25,10 @@ create policy projects_delete on public.projects
   using (organization_id = any (array(select private.my_org_ids('{admin,member}'))));
 
 -- deleted_at and deleted_by are the database's to write (soft delete, restore):
--- nobody trashes a project in someone else's name, or hides it from the trash.
-revoke insert, update on public.projects from anon, authenticated;
-grant insert (id, name, organization_id) on public.projects to authenticated;
+-- nobody trashes a project in someone else's name, or hides it from the trash. The
+-- id and the timestamps are the database's too. Signed-out callers write nothing.
+revoke insert, update, delete on public.projects from anon, authenticated;
+grant insert (name, organization_id) on public.projects to authenticated;
+grant delete on public.projects to authenticated;
 grant update (name) on public.projects to authenticated;
 revoke truncate, references, trigger on public.projects from anon, authenticated, service_role;

@@ -1,16 +1,24 @@
-"""The API gateway: nginx serving `/rest/v1/` on one port, as Supabase's Kong does.
+"""The API gateway: nginx serving `/rest/v1/` (and `/auth/v1/`) on one port, as Supabase's Kong does.
 
 supabase-py always calls `<url>/rest/v1`, and PostgREST has no path prefix, so a
 reverse proxy sits in front. Like Supabase's gateway it answers 401 unless the
 `apikey` header is the anon or the service key, and when a request carries no
 `Authorization` it forwards the apikey as the bearer token.
+
+The client's address is the gateway's to state, never the client's: PostgREST passes
+request headers to the database (`request.headers`), where the audit trail reads
+`x-forwarded-for`. nginx's real-ip module takes a forwarded address only from the
+proxies in `trusted_proxies` (`SUPAKIT_TRUSTED_PROXIES`: addresses or CIDR ranges,
+comma-separated; none by default), and the gateway overwrites both X-Forwarded-For
+and X-Real-IP with the address it settled on.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import processes
@@ -26,12 +34,38 @@ def find_nginx() -> Path:
     return Path(found)
 
 
+def parse_trusted_proxies(text: str) -> tuple[str, ...]:
+    """Addresses or CIDR ranges, comma-separated; a bad one is an error (it lands in nginx.conf)."""
+    proxies = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        try:
+            proxies.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ValueError(f"trusted proxy {item[:60]!r} is not an IP address or CIDR range") from None
+    return tuple(proxies)
+
+
+def trusted_proxies_from_env() -> tuple[str, ...]:
+    return parse_trusted_proxies(os.environ.get("SUPAKIT_TRUSTED_PROXIES", ""))
+
+
 @dataclass(frozen=True)
 class GatewayConfig:
     port: int
     upstream_port: int
     anon_key: str
     service_key: str
+    auth_port: int | None = None  # the local auth server (supakit.auth), served at /auth/v1/
+    trusted_proxies: tuple[str, ...] = field(default_factory=trusted_proxies_from_env)
+
+    def real_ip(self) -> str:
+        """nginx's real-ip settings: a forwarded address counts only from a trusted proxy."""
+        if not self.trusted_proxies:
+            return "  # no trusted proxies: the client address is the connection's\n"
+        lines = [f"  set_real_ip_from {proxy};\n" for proxy in parse_trusted_proxies(",".join(self.trusted_proxies))]
+        return "".join(lines) + "  real_ip_header X-Forwarded-For;\n  real_ip_recursive on;\n"
 
     def render(self, directory: Path) -> str:
         user = "user root root;\n" if os.geteuid() == 0 else ""
@@ -49,7 +83,7 @@ http {{
   scgi_temp_path {directory}/tmp/scgi;
   client_max_body_size 50m;
   map_hash_bucket_size 512;  # the keys are JWTs, longer than the default bucket
-
+{self.real_ip()}
   map $http_apikey $supakit_known_key {{
     default 0;
     "{self.anon_key}" 1;
@@ -75,12 +109,34 @@ http {{
       proxy_set_header Connection "";
       proxy_set_header Host $host;
       proxy_set_header Authorization $supakit_authorization;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-For $remote_addr;  # the client as the gateway sees it, nothing forwarded
       proxy_set_header X-Real-IP $remote_addr;
     }}
-  }}
+{self._auth_locations()}  }}
 }}
 """
+
+    def _auth_locations(self) -> str:
+        """`/auth/v1/` as Supabase's gateway routes it: the apikey checked, `Authorization` passed as sent;
+        `/auth/v1/verify` open, because the link in a confirmation mail is opened by a browser."""
+        if not self.auth_port:
+            return ""
+        upstream = f"http://127.0.0.1:{self.auth_port}"
+        headers = (
+            "      proxy_set_header Host $host;\n"
+            "      proxy_set_header X-Forwarded-For $remote_addr;\n"
+            "      proxy_set_header X-Real-IP $remote_addr;\n"
+        )
+        return (
+            "    location = /auth/v1/verify {\n"
+            f"      proxy_pass {upstream}/verify;\n{headers}"
+            "    }\n"
+            "    location /auth/v1/ {\n"
+            '      if ($http_apikey = "") { return 401 \'{"message":"No API key found in request"}\'; }\n'
+            "      if ($supakit_known_key = 0) { return 401 \'{\"message\":\"Invalid API key\"}\'; }\n"
+            f"      proxy_pass {upstream}/;\n{headers}"
+            "    }\n"
+        )
 
 
 def start_gateway(config: GatewayConfig, directory: Path, *, detach: bool = False, timeout: float = 15.0):

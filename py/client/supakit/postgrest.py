@@ -74,6 +74,7 @@ class PostgrestConfig:
     # (the slowest answer at capacity took 1.4 s), then PostgREST answers 504.
     pool: int = 10
     pool_acquisition_timeout: int = 5
+    max_rows: int = 1000  # Supabase's cap on the rows one response serves
 
     def render(self) -> str:
         values = {
@@ -83,6 +84,7 @@ class PostgrestConfig:
             "db-extra-search-path": "public, extensions",
             "db-pool": self.pool,
             "db-pool-acquisition-timeout": self.pool_acquisition_timeout,
+            "db-max-rows": self.max_rows,
             "db-channel-enabled": True,
             "jwt-secret": self.jwt_secret,
             "server-host": "127.0.0.1",

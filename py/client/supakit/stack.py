@@ -1,4 +1,4 @@
-"""The local stack (`supakit up`): Postgres, PostgREST and the gateway, no Docker.
+"""The local stack (`supakit up`): Postgres, PostgREST, the auth server, the gateway and PgBouncer, no Docker.
 
 Like `supabase start`: the API on 54321, Postgres on 54322 (or the project's
 ports), the local development JWT secret, data kept across `down` and `up`. Every
@@ -17,7 +17,10 @@ from pathlib import Path
 
 import psycopg
 
-from . import gateway, postgrest, processes, tokens
+from . import cron, gateway, pooler, postgrest, processes, tokens
+from .auth import server as auth_server
+from .auth.settings import AuthSettings
+from .auth.users import create_session, create_user
 from .bootstrap import apply_bootstrap
 from .errors import ConfigError
 from .migrate import MigrateResult, migrate
@@ -40,6 +43,9 @@ class StackState:
     # Internal (behind the gateway): free ports chosen at the first `up`, then kept.
     postgrest_port: int = 0
     postgrest_admin_port: int = 0
+    auth_port: int = 0
+    # PgBouncer (transaction mode): 54329 like `supabase start`'s pooler for the default ports, else a free port.
+    pooler_port: int = 0
     jwt_secret: str = tokens.DEFAULT_JWT_SECRET
     db_password: str = "postgres"
     authenticator_password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
@@ -65,7 +71,8 @@ class Stack:
 
     @property
     def cluster(self) -> LocalCluster:
-        return LocalCluster(self.cluster_dir, self.state.db_port, self.state.db_password, STACK_SETTINGS)
+        return LocalCluster(self.cluster_dir, self.state.db_port, self.state.db_password,
+                            STACK_SETTINGS | cron.server_settings(DB_NAME))
 
     @property
     def server(self) -> PostgresServer:
@@ -90,7 +97,9 @@ class Stack:
         return {
             "api_url": self.api_url,
             "rest_url": endpoint.rest_url,
+            "auth_url": f"{self.api_url}/auth/v1",
             "db_url": self.db_url,
+            "pooler_url": self.server.url(DB_NAME).replace(f":{self.state.db_port}/", f":{self.state.pooler_port}/"),
             "jwt_secret": self.state.jwt_secret,
             "anon_key": endpoint.anon_key,
             "service_role_key": endpoint.service_key,
@@ -101,7 +110,9 @@ class Stack:
         return {
             "postgres": self.cluster.initialized() and self.cluster.running(),
             "postgrest": processes.alive(pids.get("postgrest"), postgrest.BINARY),
+            "auth": auth_server.alive(pids.get("auth")),
             "gateway": processes.alive(pids.get("gateway"), gateway.BINARY),
+            "pooler": processes.alive(pids.get("pooler"), pooler.BINARY),
         }
 
     # -- lifecycle
@@ -137,6 +148,10 @@ class Stack:
         self.dir.mkdir(parents=True, exist_ok=True)
         if not self.state.postgrest_port:
             self.state.postgrest_port, self.state.postgrest_admin_port = free_port(), free_port()
+        if not self.state.auth_port:
+            self.state.auth_port = free_port()
+        if not self.state.pooler_port:
+            self.state.pooler_port = 54329 if self.state.db_port == 54322 else free_port()
         if not self.state_file.exists() and not (self.dir / "db").exists():
             self.state.cluster_dir = self._choose_cluster_dir()
         self._save()  # the ports, secrets and data directory are fixed from the first `up` on
@@ -151,14 +166,19 @@ class Stack:
         result = self._prepare_database(seed=fresh)
         if self._start_postgrest():
             started.append("postgrest")
+        if self._start_auth():
+            started.append("auth")
         if self._start_gateway():
             started.append("gateway")
+        if self._start_pooler():
+            started.append("pooler")
         self._save()
         return result
 
     def _prepare_database(self, *, seed: bool) -> MigrateResult:
         with psycopg.connect(self.db_url, autocommit=True) as conn:
             apply_bootstrap(conn, authenticator_password=self.state.authenticator_password)
+            cron.enable(conn)  # before migrating: migrations schedule their jobs where pg_cron runs
         result = migrate(self.db_url, self.project)
         if seed:
             apply_seed(self.db_url, self.project)
@@ -188,12 +208,14 @@ class Stack:
 
     def down(self) -> None:
         """Stop every process; the data directory stays."""
-        self._stop(["gateway", "postgrest", "postgres"])
+        self._stop(["pooler", "gateway", "auth", "postgrest", "postgres"])
 
     def _stop(self, components: list[str]) -> None:
-        for name, binary in (("gateway", gateway.BINARY), ("postgrest", postgrest.BINARY)):
+        for name, binary in (("pooler", pooler.BINARY), ("gateway", gateway.BINARY), ("postgrest", postgrest.BINARY)):
             if name in components:
                 processes.stop(self.state.pids.pop(name, None), binary)
+        if "auth" in components:
+            auth_server.stop(self.state.pids.pop("auth", None))
         if "postgres" in components and self.cluster.initialized():
             self.cluster.stop(mode="fast")
         if self.state_file.exists():
@@ -215,12 +237,35 @@ class Stack:
         s.pids["postgrest"] = postgrest.start_postgrest(config, self.dir / "postgrest", detach=True).pid
         return True
 
+    def _start_auth(self) -> bool:
+        """GoTrue's password flows at /auth/v1 (supakit.auth); its log holds the confirmation links."""
+        s = self.state
+        if auth_server.alive(s.pids.get("auth")):
+            return False
+        settings = AuthSettings(
+            db_url=self.db_url, jwt_secret=s.jwt_secret, api_url=self.api_url,
+            email_confirmations=os.environ.get("SUPAKIT_AUTH_EMAIL_CONFIRMATIONS", "").lower() in ("1", "true", "yes"),
+        )
+        s.pids["auth"] = auth_server.start_auth(settings, self.dir / "auth", port=s.auth_port, detach=True).pid
+        return True
+
+    def _start_pooler(self) -> bool:
+        """PgBouncer in front of the cluster; its files live with the cluster's, which the
+        postgres OS user (PgBouncer's user when we are root) can reach."""
+        s = self.state
+        if processes.alive(s.pids.get("pooler"), pooler.BINARY):
+            return False
+        users = {"postgres": s.db_password, "authenticator": s.authenticator_password}
+        config = pooler.PoolerConfig(s.pooler_port, s.db_port, users)
+        s.pids["pooler"] = pooler.start_pooler(config, self.cluster_dir / "pooler", detach=True).pid
+        return True
+
     def _start_gateway(self) -> bool:
         s = self.state
         if processes.alive(s.pids.get("gateway"), gateway.BINARY):
             return False
         endpoint = self.endpoint()
-        config = gateway.GatewayConfig(s.api_port, s.postgrest_port, endpoint.anon_key, endpoint.service_key)
+        config = gateway.GatewayConfig(s.api_port, s.postgrest_port, endpoint.anon_key, endpoint.service_key, s.auth_port)
         s.pids["gateway"] = gateway.start_gateway(config, self.dir / "gateway", detach=True).pid
         return True
 
@@ -245,18 +290,21 @@ class Stack:
 
 
 def user_token(db_url: str, jwt_secret: str, email: str, *, create: bool = True, lifetime: int = 3600) -> tuple[str, bool]:
-    """An access token for the local user `email` (created when missing); (token, created)."""
-    with psycopg.connect(db_url, autocommit=True) as conn:
-        row = conn.execute("select id, raw_user_meta_data from auth.users where email = %s", (email,)).fetchone()
+    """An access token for the local user `email` (created as GoTrue would, when missing); (token, created).
+
+    The token names a real session of the user, so `/auth/v1/user` accepts it too."""
+    with psycopg.connect(db_url, autocommit=True) as conn, conn.transaction():
+        row = conn.execute("select id from auth.users where lower(email) = lower(%s) and not is_sso_user",
+                           (email,)).fetchone()
         created = False
         if row is None:
             if not create:
                 raise ConfigError(f"no local user with email {email!r} (drop --no-create to create one)")
-            row = conn.execute(
-                "insert into auth.users (email, email_confirmed_at) values (%s, now()) "
-                "returning id, raw_user_meta_data",
-                (email,),
-            ).fetchone()
+            user_id = create_user(conn, email)
             created = True
-    claims = tokens.user_claims(str(row[0]), email, row[1] or {}, lifetime=lifetime)
+        else:
+            user_id = str(row[0])
+        session_id = create_session(conn, user_id)
+        meta = conn.execute("select raw_user_meta_data, email from auth.users where id = %s", (user_id,)).fetchone()
+    claims = tokens.user_claims(user_id, meta[1], meta[0] or {}, lifetime=lifetime, session_id=session_id)
     return tokens.sign(claims, jwt_secret), created

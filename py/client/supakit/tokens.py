@@ -28,6 +28,7 @@ def user_claims(
     email: str | None = None,
     user_metadata: dict[str, Any] | None = None,
     lifetime: int = 3600,
+    session_id: str | None = None,
 ) -> dict[str, Any]:
     """The claims Supabase Auth puts in a signed-in user's access token."""
     now = int(time.time())
@@ -40,7 +41,7 @@ def user_claims(
         "role": "authenticated",
         "aal": "aal1",
         "amr": [{"method": "password", "timestamp": now}],
-        "session_id": str(uuid.uuid4()),
+        "session_id": session_id or str(uuid.uuid4()),
         "is_anonymous": False,
         "app_metadata": {"provider": "email", "providers": ["email"]},
         "user_metadata": user_metadata or {},

@@ -80,7 +80,7 @@ class Profile(Row):
     """Table `public.profiles`."""
 
     id: UUID
-    email: str
+    email: str | None = None
     name: str | None = None
     avatar_url: str | None = None
     role: UserRole

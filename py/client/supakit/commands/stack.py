@@ -11,7 +11,9 @@ from .common import DATABASE_URL_HELP, database_url, emit_json, project
 LABELS = {
     "api_url": "API URL",
     "rest_url": "REST URL",
+    "auth_url": "Auth URL",
     "db_url": "DB URL",
+    "pooler_url": "Pooler URL",
     "jwt_secret": "JWT secret",
     "anon_key": "anon key",
     "service_role_key": "service_role key",
@@ -60,13 +62,17 @@ def status(
     # A given database is shown alone: the local stack beside it would only mislead.
     processes = stack.running() if stack.state_file.exists() and not elsewhere else {}
     migrations = None
+    jobs: list[dict] | None = None
     if elsewhere or processes.get("postgres"):
-        migrations = migration_status(database_url(database_url_option, proj), proj).as_dict()
+        url = database_url(database_url_option, proj)
+        migrations = migration_status(url, proj).as_dict()
+        jobs = _jobs(url)
     if json_output:
         stack_part = None if elsewhere else processes | ({"info": stack.info()} if processes else {})
-        emit_json({"stack": stack_part, "migrations": migrations})
+        emit_json({"stack": stack_part, "migrations": migrations, "jobs": jobs})
     else:
         _print_status(processes, migrations, stack, elsewhere)
+        _print_jobs(jobs)
     if check and (migrations is None or any(migrations[k] for k in ("pending", "drift", "changed_repeatables"))):
         raise typer.Exit(1)
 
@@ -82,6 +88,29 @@ def token(
     if created:
         typer.echo(f"created local user {email}", err=True)
     typer.echo(value)
+
+
+def _jobs(url: str) -> list[dict]:
+    """pg_cron's jobs and their last runs ([] where pg_cron is not enabled)."""
+    import psycopg
+
+    from .. import cron
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        return cron.jobs(conn)
+
+
+def _print_jobs(jobs: list[dict] | None) -> None:
+    if jobs is None:
+        return
+    if not jobs:
+        typer.echo("scheduled jobs: none (pg_cron not enabled in this database)")
+        return
+    typer.echo("scheduled jobs (pg_cron):")
+    for job in jobs:
+        last = "never run" if job["last_status"] is None else f"last run {job['last_start']}: {job['last_status']}"
+        state = "" if job["active"] else " (inactive)"
+        typer.echo(f"  {job['jobname'] or job['jobid']}  {job['schedule']}{state}  {last}")
 
 
 def _env_url() -> bool:

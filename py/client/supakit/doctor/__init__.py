@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import psycopg
 
-from . import rls, exposure, functions, indexes  # noqa: F401,I001  (register the checks, in report order)
+from . import rls, exposure, functions, indexes, limits  # noqa: F401,I001  (register the checks, in report order)
 from . import distribution  # noqa: F401  (off by default: `--check distribution-blockers`)
 from .checks import API_ROLES, CHECKS, Check, Context, Finding, Level
 

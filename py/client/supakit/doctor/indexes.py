@@ -117,3 +117,33 @@ def without_primary_key(ctx: Context) -> Iterator[Issue]:
     )
     for row in rows:
         yield Issue(row["name"], "has no primary key")
+
+
+@check(
+    "invalid-index", Level.WARN, "performance", "an invalid index (left by a failed concurrent build)",
+    why="A `create index concurrently` that fails (a duplicate for a unique index, a cancelled or "
+        "timed-out build) leaves the index behind, marked invalid: the planner never uses it, "
+        "every write still maintains it, and a unique one still refuses duplicates half-way.",
+    fix="`drop index concurrently <index>;` and build it again, or `reindex index concurrently <index>;`.",
+    bad="create table public.doctor_codes (id bigint primary key, code text);\n"
+        "alter table public.doctor_codes enable row level security;\n"
+        "create index doctor_codes_code_idx on public.doctor_codes (code);\n"
+        "-- stands in for a concurrent build that failed half-way\n"
+        "update pg_catalog.pg_index set indisvalid = false\n"
+        "  where indexrelid = 'public.doctor_codes_code_idx'::regclass;",
+    good="reindex index public.doctor_codes_code_idx;",
+)
+def invalid_index(ctx: Context) -> Iterator[Issue]:
+    rows = ctx.rows(
+        f"""
+        select i.indexrelid::regclass::text as name, i.indrelid::regclass::text as table_name
+        from pg_catalog.pg_index i
+        join pg_catalog.pg_class c on c.oid = i.indexrelid
+        join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+        where not i.indisvalid and not (n.nspname = any(%(managed)s)) and n.nspname not like 'pg\\_%%'
+          and {not_extension_member('i.indexrelid')}
+        order by 1
+        """
+    )
+    for row in rows:
+        yield Issue(row["name"], f"is invalid (on {row['table_name']}): unused by queries, still maintained by writes")

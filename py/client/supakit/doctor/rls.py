@@ -94,7 +94,9 @@ def policy_on_rls_disabled(ctx: Context) -> Iterator[Issue]:
 @check(
     "rls-enabled-no-policy", Level.INFO, "security", "RLS enabled with no policy",
     why="With RLS on and no policy, API callers see no rows and can write none: fine for a "
-        "table only the service role or security-definer functions touch, a bug otherwise.",
+        "table only the service role or security-definer functions touch, a bug otherwise. "
+        "Checked in every schema of the app, exposed or not (a private table read through "
+        "security-definer functions is the usual deliberate case).",
     fix="Add the policies callers need, or note that the table is deliberately closed.",
     bad=_NOTES,
     good="create policy doctor_notes_read on public.doctor_notes for select to authenticated\n"
@@ -102,16 +104,19 @@ def policy_on_rls_disabled(ctx: Context) -> Iterator[Issue]:
 )
 def rls_enabled_no_policy(ctx: Context) -> Iterator[Issue]:
     rows = ctx.rows(
-        """
-        select c.oid::regclass::text as name
+        f"""
+        select c.oid::regclass::text as name, n.nspname = any(%(exposed)s) as exposed
         from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-        where c.relkind in ('r', 'p') and n.nspname = any(%(exposed)s) and c.relrowsecurity
+        where c.relkind in ('r', 'p') and not (n.nspname = any(%(managed)s)) and n.nspname not like 'pg\\_%%'
+          and c.relrowsecurity
           and not exists (select 1 from pg_catalog.pg_policy p where p.polrelid = c.oid)
+          and {not_extension_member('c.oid')}
         order by 1
         """
     )
     for row in rows:
-        yield Issue(row["name"], "row level security is on but no policy exists: API callers get nothing")
+        where = "API callers get nothing" if row["exposed"] else "only its owner and roles that bypass RLS reach it"
+        yield Issue(row["name"], f"row level security is on but no policy exists: {where}")
 
 
 def _applies(policy: dict[str, Any], role: str) -> bool:

@@ -14,6 +14,8 @@ ALL_KINDS = frozenset(FileKind)
 NOT_ROLLBACK = frozenset({FileKind.MIGRATION, FileKind.REPEATABLE, FileKind.OTHER})
 FORWARD_ONLY = frozenset({FileKind.MIGRATION, FileKind.OTHER})
 MIGRATION_ONLY = frozenset({FileKind.MIGRATION})
+# Versioned files, forward and back: a rollback's DROP TABLE locks like any migration's.
+VERSIONED = frozenset({FileKind.MIGRATION, FileKind.ROLLBACK, FileKind.OTHER})
 
 
 @dataclass(frozen=True)
@@ -187,12 +189,13 @@ RULES: tuple[Rule, ...] = (
         why="A statement that needs a strong lock waits behind any long-running query on the "
             "table, and while it waits every other query on that table queues behind it: a "
             "brief DDL becomes an outage. Includes a foreign key to an existing table, which "
-            "locks the referenced table against writes.",
+            "locks the referenced table against writes. Rollback files too: dropping a table "
+            "or a trigger takes ACCESS EXCLUSIVE on it (and on the tables it references).",
         safe="Start the migration with `set lock_timeout = '5s';` (or `set local` in a "
              "transactional migration) so the statement gives up instead, and retry the deploy.",
         bad="alter table public.projects add column color text;\n",
         good="set lock_timeout = '5s';\nalter table public.projects add column color text;\n",
-        kinds=FORWARD_ONLY,
+        kinds=VERSIONED,
     ),
     Rule(
         "transaction-control", "locking", "BEGIN, COMMIT or ROLLBACK inside a transactional migration",

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
-from psycopg.types.json import Jsonb
-
 from .. import tokens
+from ..auth.users import create_session, create_user
 from ..db import ActingConnection
 from ..providers.base import PostgresServer
 
@@ -73,6 +73,7 @@ class Actor:
 class User(Actor):
     id: str = ""
     email: str = ""
+    password: str = field(default="", repr=False)  # signs in through `client.auth` (needs `rest`)
 
 
 class ActorFactory:
@@ -87,19 +88,19 @@ class ActorFactory:
         url = self.server.url(self.dbname, user="authenticator", password=self.authenticator_password)
         return psycopg.connect(url, autocommit=True)
 
-    def user(self, email: str | None = None, **user_metadata: Any) -> User:
+    def user(self, email: str | None = None, password: str | None = None, **user_metadata: Any) -> User:
+        """A confirmed email user as GoTrue makes one (auth.users row with explicit id, aud and role,
+        an email identity, a bcrypt hash of `password`), and a token of a real session of it."""
         email = email or f"user{next(_emails)}-{self.dbname[-6:]}@example.test"
+        password = password or secrets.token_urlsafe(12)
         with self.server.connect(self.dbname, autocommit=True) as admin:
-            row = admin.execute(
-                "insert into auth.users (email, raw_user_meta_data, email_confirmed_at) "
-                "values (%s, %s, now()) returning id",
-                (email, Jsonb(user_metadata)),
-            ).fetchone()
-        user_id = str(row[0])
-        claims = tokens.user_claims(user_id, email, user_metadata)
+            with admin.transaction():
+                user_id = create_user(admin, email, password, user_metadata)
+                session_id = create_session(admin, user_id)
+        claims = tokens.user_claims(user_id, email.lower(), user_metadata, session_id=session_id)
         user = User(
             role="authenticated", claims=claims, token=tokens.sign(claims, self.secret),
-            _connect=self._connect, _rest=self.rest, id=user_id, email=email,
+            _connect=self._connect, _rest=self.rest, id=user_id, email=email.lower(), password=password,
         )
         self.created.append(user)
         return user

@@ -21,9 +21,8 @@ class Members(Service):
     @operation
     def add(self, organization_id: str, *, user_id: str | None = None, email: str | None = None,
             role: str = "member") -> OrganizationMember:
-        """Add an existing user (admins): by id, or by email when they already share an
-        organization with you (no one learns whether an address has an account); anyone
-        else is invited (`invite`)."""
+        """Add an existing user by id or email: the service role only (back office,
+        provisioning). Joining needs the person's consent: admins `invite`, they accept."""
         args = {"organization_id": organization_id, "role": role}
         args |= {k: v for k, v in (("user_id", user_id), ("email", email)) if v is not None}
         return ops.rpc("add_member", args, model=OrganizationMember, what="member")
@@ -46,7 +45,7 @@ class Members(Service):
         return ops.rpc("leave_organization", {"organization_id": organization_id}, model=OrganizationMember,
                        what=f"membership in {organization_id}")
 
-    # -- invitations: for people who are not (yet) co-members
+    # -- invitations: how people join, with their consent
 
     @operation
     def invite(self, organization_id: str, email: str, *, role: str = "member",

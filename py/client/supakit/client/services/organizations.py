@@ -41,15 +41,11 @@ class Organizations(Service):
         return rows[0]
 
     @operation
-    def delete(self, organization_id: str) -> Organization:
-        """Delete an organization and everything in it (admins). Returns the deleted row."""
-        rows = yield from ops.changed(
-            ops.delete("organizations", ops.eq("id", organization_id), model=Organization,
-                       what=f"organization {organization_id}"),
-            ops.select("organizations", ops.eq("id", organization_id)),
-            verb="delete",
-        )
-        return rows[0]
+    def delete(self, organization_id: str, *, confirm_slug: str) -> Organization:
+        """Delete an organization and everything in it (admins), confirmed by its slug:
+        deliberate, never one stray request. Returns the deleted row."""
+        return ops.rpc("delete_organization", {"organization_id": organization_id, "confirm_slug": confirm_slug},
+                       model=Organization, what=f"organization {organization_id}")
 
     @operation
     def has_access(self, organization_id: str) -> bool:
