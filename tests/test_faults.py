@@ -126,7 +126,7 @@ def one_line_error(result: subprocess.CompletedProcess | tuple[int, str]) -> str
 
 def test_kill9_of_postgres_mid_migration_then_up_applies_it_exactly_once(stack):
     db_url = stack.info()["db_url"]
-    (stack.root / "sql" / "migrations" / "9001_fault_probe.sql").write_text(SLEEPY.format(seconds=2))
+    (stack.root / "sql" / "migrations" / "9001_fault_probe.sql").write_text(SLEEPY.format(seconds=8))
     running = stack.start("migrate")
     wait_for_query(db_url, "pg_sleep(8)")
     kill_postgres(db_url)
