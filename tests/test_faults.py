@@ -126,9 +126,9 @@ def one_line_error(result: subprocess.CompletedProcess | tuple[int, str]) -> str
 
 def test_kill9_of_postgres_mid_migration_then_up_applies_it_exactly_once(stack):
     db_url = stack.info()["db_url"]
-    (stack.root / "sql" / "migrations" / "9001_fault_probe.sql").write_text(SLEEPY.format(seconds=2))
+    (stack.root / "sql" / "migrations" / "9001_fault_probe.sql").write_text(SLEEPY.format(seconds=8))
     running = stack.start("migrate")
-    wait_for_query(db_url, "pg_sleep(2)")
+    wait_for_query(db_url, "pg_sleep(8)")
     kill_postgres(db_url)
     _, stderr = running.communicate(timeout=60)
     line = one_line_error((running.returncode, stderr))
@@ -153,10 +153,10 @@ def test_two_migrate_runs_at_once_one_waits_then_has_nothing_to_do(stack):
     (stack.root / "sql" / "migrations" / "9002_slow_probe.sql").write_text(
         "create table public.slow_probe (id int primary key);\n"
         "alter table public.slow_probe enable row level security;\n"
-        "select pg_catalog.pg_sleep(2);\n"
+        "select pg_catalog.pg_sleep(15);\n"  # long enough for a second process to start under load
     )
     first = stack.start("migrate")
-    wait_for_query(db_url, "pg_sleep(2)")
+    wait_for_query(db_url, "pg_sleep(15)")
     second = stack.start("migrate")
     out1, err1 = first.communicate(timeout=60)
     out2, err2 = second.communicate(timeout=60)

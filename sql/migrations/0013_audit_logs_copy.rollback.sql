@@ -1,7 +1,7 @@
 -- Undo 0013_audit_logs_copy: the table of 0006-0009 again, aside in the private
 -- schema and empty, as 0011 left it once copied; 0011's rollback moves every entry
 -- back into it.
-set local lock_timeout = '5s';
+set lock_timeout = '5s';
 
 create table private.audit_logs_0009 (
   id uuid primary key default gen_random_uuid(),

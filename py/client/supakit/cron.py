@@ -3,7 +3,7 @@
 pg_cron must be preloaded by the server and lives in one database
 (`cron.database_name`); the stack preloads it when the Debian package
 `postgresql-15-cron` is installed and enables it in its `postgres` database before
-migrating, so migrations that schedule jobs find it (sql/migrations/0014_schedule_empty_trash.sql).
+migrating, so migrations that schedule jobs find it (sql/migrations/0015_schedule_empty_trash.sql).
 """
 
 from __future__ import annotations

@@ -149,6 +149,8 @@ def create_pgtap_template(server: PostgresServer, template: str) -> str:
             conn.execute("create schema if not exists extensions")
             conn.execute("grant usage on schema extensions to anon, authenticated, service_role")
             conn.execute("create extension if not exists pgtap with schema extensions")
+            # As on Supabase: assertions run as the API roles after tests.authenticate_as.
+            conn.execute("grant execute on all functions in schema extensions to anon, authenticated, service_role")
             conn.execute(helpers_sql().encode())
         with server.connect(autocommit=True) as admin:
             admin.execute(sql.SQL("alter database {} is_template true").format(sql.Identifier(name)))

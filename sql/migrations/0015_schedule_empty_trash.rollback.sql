@@ -1,4 +1,4 @@
--- Undo 0014_schedule_empty_trash: the nightly job goes, where there is one.
+-- Undo 0015_schedule_empty_trash: the nightly job goes, where there is one.
 do $$
 begin
   if exists (select 1 from pg_catalog.pg_extension where extname = 'pg_cron') then
