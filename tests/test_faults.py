@@ -153,10 +153,10 @@ def test_two_migrate_runs_at_once_one_waits_then_has_nothing_to_do(stack):
     (stack.root / "sql" / "migrations" / "9002_slow_probe.sql").write_text(
         "create table public.slow_probe (id int primary key);\n"
         "alter table public.slow_probe enable row level security;\n"
-        "select pg_catalog.pg_sleep(8);\n"  # long enough for a second process to start under load
+        "select pg_catalog.pg_sleep(15);\n"  # long enough for a second process to start under load
     )
     first = stack.start("migrate")
-    wait_for_query(db_url, "pg_sleep(8)")
+    wait_for_query(db_url, "pg_sleep(15)")
     second = stack.start("migrate")
     out1, err1 = first.communicate(timeout=60)
     out2, err2 = second.communicate(timeout=60)

@@ -35,7 +35,7 @@ def enable(conn: psycopg.Connection) -> bool:
     preloaded = conn.execute("select current_setting('shared_preload_libraries', true)").fetchone()[0] or ""
     if "pg_cron" not in preloaded:
         return False
-    conn.execute("create extension if not exists pg_cron")
+    conn.execute("create extension if not exists pg_cron with schema pg_catalog")  # where Supabase puts it
     return True
 
 

@@ -21,6 +21,10 @@ from ..errors import ConfigError
 from ..project import Project
 from ..providers.base import PostgresServer
 
+# Extensions the local stack itself enables in its database (pg_cron lives in one
+# database only, so the shadow cannot have it): never part of a diff.
+STACK_EXTENSIONS = ("pg_cron",)
+
 # Schemas that are Supabase's or supakit's own, never the project's to diff.
 MANAGED_SCHEMAS = frozenset({
     "auth", "extensions", "storage", "graphql", "graphql_public", "realtime", "vault", "pgsodium",
@@ -64,9 +68,15 @@ def diff_databases(server: PostgresServer, source: str, target: str) -> str:
             migration = Migration(from_session, to_session, schema=schema)
             migration.set_safety(False)
             migration.add_all_changes(privileges=True)
-            if migration.statements:
-                parts.append(migration.sql.strip())
+            kept = [s for s in sqlparse.split(migration.sql) if s.strip() and not _stack_extension(s)]
+            if any(not s.strip().lower().startswith("set check_function_bodies") for s in kept):
+                parts.append("\n\n".join(s.strip() for s in kept))
     return "\n\n".join(parts).strip() + ("\n" if parts else "")
+
+
+def _stack_extension(statement: str) -> bool:
+    lowered = statement.lower()
+    return "extension" in lowered and any(f'"{name}"' in lowered or f" {name} " in lowered for name in STACK_EXTENSIONS)
 
 
 def build_shadow(server: PostgresServer, project: Project, authenticator_password: str | None) -> str:
