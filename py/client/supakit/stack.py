@@ -188,9 +188,11 @@ class Stack:
         """Drop the local database, then bootstrap, migrate and seed it again (`supakit db reset`)."""
         if not self.state_file.exists() or not self.running()["postgres"]:
             raise ConfigError("the local stack is not running: `supakit up` first (reset only acts on the local stack)")
+        from .testing import databases
+
         server = self.server
+        databases.drop(server, DB_NAME, maintenance_db="template1")
         with server.connect("template1", autocommit=True) as admin:
-            admin.execute(f"drop database if exists {DB_NAME} with (force)")
             admin.execute(f"create database {DB_NAME}")
         result = self._prepare_database(seed=True)
         with psycopg.connect(self.db_url, autocommit=True) as conn:

@@ -38,6 +38,7 @@ def diff(
     from ..lint import LintConfig, lint_paths
     from ..lint.output import render
     from ..migrate import diff as differ
+    from ..testing import databases
 
     proj = project()
     stack = Stack(proj)
@@ -48,7 +49,7 @@ def diff(
     try:
         text = differ.diff_databases(server, shadow, "postgres")
     finally:
-        differ.drop_database(server, shadow)
+        databases.drop(server, shadow)
     if not text.strip():
         typer.echo("no changes: the local database is what the migrations make", err=True)
         return

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlparse
-from psycopg import sql
 
 from ..errors import ConfigError
 from ..project import Project
@@ -151,8 +150,3 @@ def _idempotent(statement: str) -> str:
     if not match:
         return statement
     return f"drop policy if exists {match.group(1)} on {match.group(2)};\n{statement}"
-
-
-def drop_database(server: PostgresServer, name: str) -> None:
-    with server.connect(autocommit=True) as admin:
-        admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))

@@ -52,8 +52,9 @@ def clone(server: PostgresServer, template: str, prefix: str = "supakit_test") -
         return _clone_on(admin, template, prefix)
 
 
-def drop(server: PostgresServer, name: str, *, template: bool = False) -> None:
-    with server.connect(autocommit=True) as admin:
+def drop(server: PostgresServer, name: str, *, template: bool = False, maintenance_db: str = "postgres") -> None:
+    """`maintenance_db`: where to connect from (another one when `name` is `postgres` itself)."""
+    with server.connect(maintenance_db, autocommit=True) as admin:
         if template:
             admin.execute(sql.SQL("alter database {} is_template false").format(sql.Identifier(name)))
         admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
