@@ -26,6 +26,7 @@ from ..providers import BackendPlan, plan_backend, start_server
 from ..providers.base import PostgresServer
 from . import databases
 from .actors import Actor, ActorFactory
+from .clone_pool import ClonePool
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -83,7 +84,7 @@ class Session:
         self.authenticator_password = secrets.token_urlsafe(16)
         self._template: str | SupakitError | None = None
         self._pgtap_template: str | None = None
-        self._clones: databases.ClonePool | None = None
+        self._clones: ClonePool | None = None
         self.owned: list[str] = []
 
     @property
@@ -107,10 +108,10 @@ class Session:
         return self._pgtap_template
 
     @property
-    def clones(self) -> databases.ClonePool:
-        """Per-test databases, cloned ahead in the background (the server must be 15+)."""
+    def clones(self) -> ClonePool:
+        """Per-test databases, cloned and connected ahead in the background."""
         if self._clones is None:
-            self._clones = databases.ClonePool(self.server, self.template)
+            self._clones = ClonePool(self.server, self.template)
         return self._clones
 
     def close(self) -> None:
@@ -201,9 +202,10 @@ def database(supakit_session: Session, supakit_template: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def db(supakit_server: PostgresServer, database: str) -> Iterator[psycopg.Connection]:
-    """A superuser connection (autocommit) to this test's own migrated database."""
-    with supakit_server.connect(database, autocommit=True) as conn:
+def db(supakit_session: Session, database: str) -> Iterator[psycopg.Connection]:
+    """A superuser connection (autocommit) to this test's own migrated database
+    (opened ahead, with the clone)."""
+    with supakit_session.clones.connect(database) as conn:
         yield conn
 
 
