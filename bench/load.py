@@ -252,7 +252,7 @@ def seed(db_url: str, jwt_secret: str) -> list[User]:
     run = uuid.uuid4().hex[:6]
     with psycopg.connect(db_url, autocommit=True) as conn:
         for o in range(ORGS):
-            ids = [str(conn.execute("insert into auth.users (email, email_confirmed_at) values (%s, now()) returning id",
+            ids = [str(conn.execute("insert into auth.users (id, email, email_confirmed_at) values (gen_random_uuid(), %s, now()) returning id",
                                     (f"load{o}-{u}-{run}@example.test",)).fetchone()[0]) for u in range(USERS_PER_ORG)]
             with conn.transaction():
                 conn.execute("select set_config('role', 'authenticated', true), set_config('request.jwt.claims', %s, true)",
