@@ -34,10 +34,14 @@ def bootstrap_sql() -> str:
 def apply_bootstrap(
     conn: psycopg.Connection,
     authenticator_password: str | None = None,
+    migrate_password: str | None = None,
 ) -> bool:
     """Create Supabase's roles, `auth` schema and default privileges; False if skipped.
 
-    Runs in one transaction; roles are cluster-wide, the rest is per database.
+    Runs in one transaction, as a superuser (`supabase_admin` on the local and
+    container backends); roles are cluster-wide, the rest is per database.
+    `migrate_password`: the login password of `postgres`, the role that migrates,
+    where the bootstrap made it (the superuser is another role).
     """
     if is_real_supabase(conn):
         return False
@@ -51,5 +55,9 @@ def apply_bootstrap(
                 sql.SQL("alter role authenticator with login password {}").format(
                     sql.Literal(authenticator_password)
                 )
+            )
+        if migrate_password is not None:
+            conn.execute(
+                sql.SQL("alter role postgres with login password {}").format(sql.Literal(migrate_password))
             )
     return True
