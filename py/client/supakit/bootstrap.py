@@ -23,6 +23,16 @@ def is_real_supabase(conn: psycopg.Connection) -> bool:
     return bool(has_users) and not comment.startswith(MARKER)
 
 
+def is_bootstrapped(conn: psycopg.Connection) -> bool:
+    """Whether supakit's bootstrap ran here (its marker on the `auth` schema)."""
+    comment = conn.execute("select obj_description(to_regnamespace('auth'), 'pg_namespace')").fetchone()[0]
+    return (comment or "").startswith(MARKER)
+
+
+def is_superuser(conn: psycopg.Connection) -> bool:
+    return bool(conn.execute("select rolsuper from pg_catalog.pg_roles where rolname = current_user").fetchone()[0])
+
+
 SCRIPT_NAME = "supabase_compat.sql"
 
 
@@ -44,6 +54,10 @@ def apply_bootstrap(
     where the bootstrap made it (the superuser is another role).
     """
     if is_real_supabase(conn):
+        return False
+    if is_bootstrapped(conn) and not is_superuser(conn):
+        # Supabase's setup is its superuser's: the stack's `postgres` (the DB URL's user)
+        # finds it done, as on Supabase; `supakit up` re-applies it as supabase_admin.
         return False
     script = bootstrap_sql()
     with conn.transaction():
