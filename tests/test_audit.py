@@ -992,6 +992,7 @@ def test_the_migration_keeps_every_existing_entry(supakit_server):
 def test_where_pg_cron_exists_the_upkeep_is_scheduled(supakit_server):
     """As on Supabase: a database with pg_cron gets the daily upkeep job when migrated (on
     its own throwaway cluster, pg_cron being a preloaded library)."""
+    from supakit import cron
     from supakit.bootstrap import apply_bootstrap
     from supakit.migrate import migrate
     from supakit.project import Project
@@ -1005,11 +1006,12 @@ def test_where_pg_cron_exists_the_upkeep_is_scheduled(supakit_server):
         with server.connect(autocommit=True) as admin:
             admin.execute("create database cron_db")
         with server.connect("cron_db", autocommit=True) as conn:
-            conn.execute("create extension pg_cron")
-            apply_bootstrap(conn)
-            migrate(server.url("cron_db"), project)
-            jobs = conn.execute("select schedule, command from cron.job where jobname = 'supakit-audit-logs'").fetchall()
-            assert jobs == [("7 0 * * *", "select private.maintain_audit_logs()")]
+            apply_bootstrap(conn, migrate_password=server.migrate_password)
+            assert cron.enable(conn)  # as supabase_admin; the migrations run as postgres (no superuser)
+            migrate(server.migrate_url("cron_db"), project)
+            jobs = conn.execute(
+                "select schedule, command, username from cron.job where jobname = 'supakit-audit-logs'").fetchall()
+            assert jobs == [("7 0 * * *", "select private.maintain_audit_logs()", "postgres")]
             assert conn.execute(jobs[0][1]).fetchone()[0] == 0  # what the job runs works (no retention set)
     finally:
         server.stop()

@@ -59,6 +59,12 @@ class Cli:
     def info(self) -> dict:
         return json.loads(self.run("status", "--json").stdout)["stack"]["info"]
 
+    def data_dir(self) -> Path:
+        """The cluster's data directory (the DB URL's `postgres` may not read `data_directory`)."""
+        from supakit.stack import Stack
+
+        return Stack(load_project(self.root)).cluster.data
+
     def pids(self) -> dict[str, int]:
         from supakit.stack import Stack
 
@@ -95,10 +101,9 @@ def wait_for_query(url: str, fragment: str, seconds: float = 30.0) -> None:
     raise AssertionError(f"no backend ran {fragment!r} within {seconds}s")
 
 
-def kill_postgres(url: str) -> None:
+def kill_postgres(stack: Cli) -> None:
     """kill -9 of the postmaster and every process it started, as the OOM killer or a power cut would."""
-    data_dir = Path(one(url, "show data_directory"))
-    postmaster = int((data_dir / "postmaster.pid").read_text().split()[0])
+    postmaster = int((stack.data_dir() / "postmaster.pid").read_text().split()[0])
     children = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _ppid(p) == postmaster]
     for pid in [postmaster, *children]:
         try:
@@ -129,7 +134,7 @@ def test_kill9_of_postgres_mid_migration_then_up_applies_it_exactly_once(stack):
     (stack.root / "sql" / "migrations" / "9001_fault_probe.sql").write_text(SLEEPY.format(seconds=8))
     running = stack.start("migrate")
     wait_for_query(db_url, "pg_sleep(8)")
-    kill_postgres(db_url)
+    kill_postgres(stack)
     _, stderr = running.communicate(timeout=60)
     line = one_line_error((running.returncode, stderr))
     assert "postgres:***@" in line and ":postgres@" not in line.replace("postgres:***@", ""), line

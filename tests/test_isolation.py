@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from psycopg import sql
 
 ACTORS = ("anon", "outsider", "viewer", "member", "admin_a", "admin_b", "service")
 IN_A = frozenset({"viewer", "member", "admin_a"})
@@ -893,9 +894,16 @@ def test_hole7_anon_writes_nothing_even_without_a_policy(attacker, transport):
         else:
             ok, error = a.sql("anon", f"delete from public.{table}")
             assert not ok and error.sqlstate == "42501", table
-    # What is created in public from now on is not granted to anon either.
-    a.su.execute("create table public.zz_future (id bigint primary key)")
-    a.su.execute("create function public.zz_future_fn() returns int language sql set search_path = '' as 'select 1'")
+    # What is created in public from now on (by the role that migrates, `postgres` as on
+    # Supabase: the migrations' default privileges are its own) is not granted to anon either.
+    migrator = a.su.execute("select tableowner from pg_catalog.pg_tables where schemaname = 'public' "
+                            "and tablename = 'projects'").fetchone()[0]
+    a.su.execute(sql.SQL("set role {}").format(sql.Identifier(migrator)))
+    try:
+        a.su.execute("create table public.zz_future (id bigint primary key)")
+        a.su.execute("create function public.zz_future_fn() returns int language sql set search_path = '' as 'select 1'")
+    finally:
+        a.su.execute("reset role")
     try:
         assert not a.su.execute("select has_table_privilege('anon', 'public.zz_future', 'insert') "
                                 "or has_function_privilege('anon', 'public.zz_future_fn()', 'execute')").fetchone()[0]

@@ -360,3 +360,56 @@ def test_cli_lists_every_command():
     result = subprocess.run([sys.executable, "-m", "supakit", "--help"], capture_output=True, text=True)
     for command in ("up", "down", "status", "token", "migrate", "rollback", "new", "backfill", "lint", "doctor", "gen"):
         assert f" {command} " in result.stdout, command
+
+
+def _strict(server) -> None:
+    """Only where supakit made the server: a server given by URL migrates as its own user."""
+    if server.migrate_user is None:
+        pytest.skip("this backend migrates as the server's own user (no separate migrate role)")
+
+
+def test_migrations_run_as_a_postgres_that_is_not_a_superuser(supakit_server, database):
+    """As on Supabase: `postgres` migrates without superuser, with Supabase's attributes,
+    the API roles, `public`, and `extensions` on its search path; GoTrue's tables are
+    `supabase_auth_admin`'s."""
+    _strict(supakit_server)
+    with psycopg.connect(supakit_server.migrate_url(database)) as conn:
+        role = conn.execute(
+            "select current_user, rolsuper, rolcreaterole, rolcreatedb, rolbypassrls, rolreplication, rolcanlogin "
+            "from pg_catalog.pg_roles where rolname = current_user"
+        ).fetchone()
+        assert role == ("postgres", False, True, True, True, True, True)
+        assert conn.execute("show search_path").fetchone()[0] == '"$user", public, extensions'
+        assert conn.execute(
+            "select bool_and(pg_has_role('postgres', r, 'member')) from unnest(array['anon', 'authenticated', 'service_role']) as r"
+        ).fetchone()[0]
+        owners = dict(conn.execute(
+            "select n.nspname, pg_catalog.pg_get_userbyid(n.nspowner) from pg_catalog.pg_namespace as n "
+            "where n.nspname in ('public', 'extensions')"
+        ).fetchall())
+        assert owners == {"public": "postgres", "extensions": supakit_server.user}
+        assert conn.execute("select tableowner from pg_catalog.pg_tables where schemaname = 'auth' and tablename = 'users'"
+                            ).fetchone()[0] == "supabase_auth_admin"
+        # What the migrations made is the migrate role's, as on Supabase.
+        assert conn.execute("select tableowner from pg_catalog.pg_tables where schemaname = 'public' and tablename = 'organizations'"
+                            ).fetchone()[0] == "postgres"
+
+
+@pytest.mark.parametrize("statement", [
+    "create role supakit_intruder superuser",
+    "create extension if not exists file_fdw",  # untrusted: superuser only, on Supabase too
+    "alter table auth.users add column nickname text",  # GoTrue's table, not the project's
+])
+def test_a_migration_needing_a_superuser_fails_and_names_its_file(supakit_server, tmp_path, statement):
+    """What fails on deploy fails in the test template first, naming the file."""
+    _strict(supakit_server)
+    project = make_project(tmp_path, {"0001_needs_superuser.sql": f"create table public.fine (id int);\n{statement};\n"})
+    name = databases.unique_name("supakit_su")
+    try:
+        with pytest.raises(MigrationError) as caught:
+            databases.create_migrated(supakit_server, name, project)
+    finally:
+        databases.drop(supakit_server, name)
+    message = str(caught.value)
+    assert message.startswith("sql/migrations/0001_needs_superuser.sql:2: "), message
+    assert "superuser" in message or "permission denied" in message or "must be owner" in message, message

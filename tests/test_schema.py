@@ -797,8 +797,15 @@ def test_private_schema_is_not_granted_to_public(db):
 
 
 def test_repeatable_function_files_are_idempotent(db):
-    for path in sorted((ROOT / "sql" / "functions").glob("*.sql")):
-        db.execute(path.read_text())
+    # Re-applied as `supakit migrate` does: as the role that migrates (`postgres`, not the
+    # fixture's superuser), which owns what they define and holds its default privileges.
+    migrator = one(db, "select tableowner from pg_catalog.pg_tables where schemaname = 'public' and tablename = 'projects'")
+    db.execute(sql.SQL("set role {}").format(sql.Identifier(migrator)))
+    try:
+        for path in sorted((ROOT / "sql" / "functions").glob("*.sql")):
+            db.execute(path.read_text())
+    finally:
+        db.execute("reset role")
     user = new_auth_user(db, "again@example.test", name="Again")
     assert one(db, "select name from public.profiles where id = %s", (user,)) == "Again"
     triggers = one(db, "select count(*) from pg_trigger where tgrelid = 'auth.users'::regclass and not tgisinternal")

@@ -258,3 +258,24 @@ def test_status_lists_the_scheduled_jobs_and_the_job_empties_the_trash(stack):
                     conn.execute(statement)
         left = {r[0] for r in conn.execute("select id from public.projects where organization_id = %s", (org,))}
         assert left == {recent, live}
+
+
+def test_the_stack_migrates_as_a_postgres_that_is_not_a_superuser(stack):
+    """As on Supabase: the DB URL's `postgres` migrates without superuser, so a migration
+    needing one fails at `supakit migrate`, naming its file, not first on deploy."""
+    info = stack.json("status")["stack"]["info"]
+    with psycopg.connect(info["db_url"]) as conn:
+        assert conn.execute("select current_user, rolsuper from pg_catalog.pg_roles where rolname = current_user"
+                            ).fetchone() == ("postgres", False)
+        assert conn.execute("show search_path").fetchone()[0] == '"$user", public, extensions'
+    bad = stack.root / "sql" / "migrations" / "9999_needs_superuser.sql"
+    bad.write_text("create role supakit_intruder superuser;\n")
+    try:
+        result = stack.run("migrate", check=False)
+    finally:
+        bad.unlink()
+    assert result.returncode != 0
+    assert "sql/migrations/9999_needs_superuser.sql" in result.stderr and "superuser" in result.stderr, result.stderr
+    assert stack.json("migrate") == {"applied": [], "repeatables": []}
+    # As the DB URL's `postgres`: the bootstrap is the superuser's, found done and skipped.
+    assert stack.json("migrate", "--database-url", info["db_url"]) == {"applied": [], "repeatables": []}

@@ -28,6 +28,39 @@ $$;
 
 grant anon, authenticated, service_role to authenticator;
 
+-- Supabase's migrating role: `postgres` is not a superuser there (`supabase_admin`
+-- is), so a migration that needs one fails on deploy; where we create `postgres`
+-- (a cluster initialised with superuser `supabase_admin`: the local stack, the test
+-- backends) it has exactly Supabase's attributes, and fails the same way here. An
+-- existing `postgres` (plain Postgres, where it is the superuser) keeps what it is:
+-- a role cannot drop its own superuser. `supabase_auth_admin` owns the `auth` tables
+-- (GoTrue's migrations run as it), so `postgres` may use them but not alter them.
+do $$
+begin
+  if not exists (select 1 from pg_catalog.pg_roles where rolname = 'postgres') then
+    create role postgres login nosuperuser createrole createdb replication bypassrls;
+  end if;
+  if not exists (select 1 from pg_catalog.pg_roles where rolname = 'supabase_auth_admin') then
+    create role supabase_auth_admin noinherit createrole login noreplication;
+  end if;
+end
+$$;
+
+grant anon, authenticated, service_role to postgres;
+-- Unqualified names reach the extensions (pgcrypto's crypt, pgTAP), as on Supabase.
+alter role postgres set search_path = "$user", public, extensions;
+
+-- `postgres` creates the project's schemas and owns `public`, as on Supabase; run by
+-- a superuser only (a role cannot give away what it does not own).
+do $$
+begin
+  if (select rolsuper from pg_catalog.pg_roles where rolname = current_user) then
+    execute format('grant all on database %I to postgres', current_database());
+    alter schema public owner to postgres;
+  end if;
+end
+$$;
+
 -- Supabase's bounds on API work: a runaway request is cancelled, and one waiting for a
 -- lock gives up, instead of holding a connection of the pool. PostgREST applies the
 -- settings of the role it switches to (anon, authenticated) for each request.
@@ -223,9 +256,24 @@ alter table auth.refresh_tokens enable row level security;
 alter table auth.mfa_amr_claims enable row level security;
 revoke all on auth.users, auth.identities, auth.sessions, auth.refresh_tokens, auth.mfa_amr_claims from public, anon, authenticated;
 
+-- GoTrue's tables belong to `supabase_auth_admin`; `postgres` reads and writes them
+-- (sign-up triggers, seeds, supakit's local auth server) but cannot alter them.
+alter table auth.users owner to supabase_auth_admin;
+alter table auth.identities owner to supabase_auth_admin;
+alter table auth.sessions owner to supabase_auth_admin;
+alter table auth.refresh_tokens owner to supabase_auth_admin;
+alter table auth.mfa_amr_claims owner to supabase_auth_admin;
+alter type auth.aal_level owner to supabase_auth_admin;
+grant all on schema auth to supabase_auth_admin;
+grant usage on schema auth to postgres;
+grant all on all tables in schema auth to postgres;
+grant all on all sequences in schema auth to postgres;
+
 -- bcrypt as GoTrue stores it ($2a$), through pgcrypto, in Supabase's `extensions` schema.
 create schema if not exists extensions;
 grant usage on schema extensions to anon, authenticated, service_role;
+-- `postgres` may create (trusted) extensions there itself, as on Supabase.
+grant usage, create on schema extensions to postgres;
 create extension if not exists pgcrypto with schema extensions;
 
 -- The claim helpers read PostgREST's per-request settings exactly as Supabase's
@@ -275,7 +323,7 @@ as $$
 $$;
 
 grant execute on function auth.jwt(), auth.uid(), auth.role(), auth.email()
-  to anon, authenticated, service_role;
+  to anon, authenticated, service_role, postgres;
 
 -- Supabase's default privileges: whatever the migrating role creates in `public`
 -- is granted to every API role. RLS, not a missing grant, is what protects rows.
@@ -286,3 +334,18 @@ alter default privileges in schema public
   grant all on sequences to anon, authenticated, service_role;
 alter default privileges in schema public
   grant all on functions to anon, authenticated, service_role;
+
+-- The same for what `postgres` creates: it is the role that migrates (a superuser
+-- may set another role's defaults; elsewhere the connecting role is `postgres`).
+do $$
+begin
+  if (select rolsuper from pg_catalog.pg_roles where rolname = current_user) then
+    alter default privileges for role postgres in schema public
+      grant all on tables to anon, authenticated, service_role;
+    alter default privileges for role postgres in schema public
+      grant all on sequences to anon, authenticated, service_role;
+    alter default privileges for role postgres in schema public
+      grant all on functions to anon, authenticated, service_role;
+  end if;
+end
+$$;

@@ -36,7 +36,23 @@ def enable(conn: psycopg.Connection) -> bool:
     if "pg_cron" not in preloaded:
         return False
     conn.execute("create extension if not exists pg_cron with schema pg_catalog")  # where Supabase puts it
+    grant_to_migrate_role(conn)
     return True
+
+
+def grant_to_migrate_role(conn: psycopg.Connection) -> None:
+    """What Supabase grants `postgres` on pg_cron, which `supabase_admin` creates: the
+    `cron` schema and its tables, so migrations (run as `postgres`) may call
+    `cron.schedule` and read their jobs. Nothing to do where `postgres` is the superuser."""
+    migrate_role = conn.execute(
+        "select not rolsuper from pg_catalog.pg_roles where rolname = 'postgres'"
+    ).fetchone()
+    if not (migrate_role and migrate_role[0]):
+        return
+    conn.execute("grant usage on schema cron to postgres with grant option")
+    conn.execute("grant all on all tables in schema cron to postgres with grant option")
+    conn.execute("grant all on all sequences in schema cron to postgres with grant option")
+    conn.execute("grant all on all functions in schema cron to postgres with grant option")
 
 
 def jobs(conn: psycopg.Connection) -> list[dict[str, Any]]:

@@ -25,7 +25,7 @@ from .bootstrap import apply_bootstrap
 from .errors import ConfigError
 from .migrate import MigrateResult, migrate
 from .project import Project
-from .providers.base import PostgresServer, free_port, wait_until_accepting
+from .providers.base import ADMIN_ROLE, MIGRATE_ROLE, PostgresServer, free_port, wait_until_accepting
 from .providers.local import LocalCluster, reachable_by_server_user
 from .rest import RestEndpoint
 from .seed import apply_seed
@@ -51,6 +51,10 @@ class StackState:
     authenticator_password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     # Where the cluster lives, decided at the first `up`: "" means `.supakit/db`.
     cluster_dir: str = ""
+    # The cluster's superuser, decided when it is initialised: `supabase_admin`, so that
+    # `postgres` migrates without superuser as on Supabase. A stack made by an older
+    # supakit (no such key in its stack.json) has `postgres` as superuser.
+    admin_user: str = MIGRATE_ROLE
     pids: dict[str, int] = field(default_factory=dict)
 
 
@@ -72,15 +76,28 @@ class Stack:
     @property
     def cluster(self) -> LocalCluster:
         return LocalCluster(self.cluster_dir, self.state.db_port, self.state.db_password,
-                            STACK_SETTINGS | cron.server_settings(DB_NAME))
+                            STACK_SETTINGS | cron.server_settings(DB_NAME), superuser=self.state.admin_user)
 
     @property
     def server(self) -> PostgresServer:
+        """The cluster as its superuser (`supabase_admin`): bootstrap, extensions, databases."""
         return self.cluster.server(backend="stack")
 
     @property
     def db_url(self) -> str:
+        """The database as `postgres`, the role that migrates and seeds (and that users
+        connect as, like `supabase start`'s DB URL): no superuser, as on Supabase."""
+        return self.server.migrate_url(DB_NAME)
+
+    @property
+    def admin_url(self) -> str:
+        """The database as the cluster's superuser, for what only Supabase's own admin does."""
         return self.server.url(DB_NAME)
+
+    @property
+    def strict(self) -> bool:
+        """Whether `postgres` is not a superuser here (false for a stack an older supakit made)."""
+        return self.state.admin_user != MIGRATE_ROLE
 
     @property
     def api_url(self) -> str:
@@ -99,7 +116,7 @@ class Stack:
             "rest_url": endpoint.rest_url,
             "auth_url": f"{self.api_url}/auth/v1",
             "db_url": self.db_url,
-            "pooler_url": self.server.url(DB_NAME).replace(f":{self.state.db_port}/", f":{self.state.pooler_port}/"),
+            "pooler_url": self.db_url.replace(f":{self.state.db_port}/", f":{self.state.pooler_port}/"),
             "jwt_secret": self.state.jwt_secret,
             "anon_key": endpoint.anon_key,
             "service_role_key": endpoint.service_key,
@@ -158,6 +175,9 @@ class Stack:
         cluster = self.cluster
         fresh = not cluster.initialized()
         if fresh:
+            self.state.admin_user = ADMIN_ROLE  # a new cluster: Supabase's superuser, not `postgres`
+            self._save()
+            cluster = self.cluster
             cluster.init()
         if not cluster.running():
             cluster.start()
@@ -176,8 +196,11 @@ class Stack:
         return result
 
     def _prepare_database(self, *, seed: bool) -> MigrateResult:
-        with psycopg.connect(self.db_url, autocommit=True) as conn:
-            apply_bootstrap(conn, authenticator_password=self.state.authenticator_password)
+        """Bootstrap and pg_cron as the superuser (Supabase's own setup); migrations and
+        seeds as `postgres`, so one needing a superuser fails here as on deploy."""
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            apply_bootstrap(conn, authenticator_password=self.state.authenticator_password,
+                            migrate_password=self.server.migrate_password)
             cron.enable(conn)  # before migrating: migrations schedule their jobs where pg_cron runs
         result = migrate(self.db_url, self.project)
         if seed:

@@ -47,5 +47,16 @@ def database_url(explicit: str | None, proj: Project) -> str:
     return resolved_url
 
 
+def bootstrap_url(explicit: str | None, proj: Project) -> str:
+    """Where the compat bootstrap runs: the given database as given, but the local
+    stack as its superuser (`supabase_admin`), since its `postgres` is not one."""
+    url = database_url(explicit, proj)
+    if explicit or os.environ.get("SUPAKIT_DATABASE_URL"):
+        return url
+    from ..stack import Stack
+
+    return Stack(proj).admin_url
+
+
 def emit_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, default=str))

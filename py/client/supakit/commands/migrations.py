@@ -9,7 +9,7 @@ from ..bootstrap import apply_bootstrap
 from ..migrate import migrate as run_migrate
 from ..migrate import new_migration
 from ..migrate import rollback as run_rollback
-from .common import DATABASE_URL_HELP, database_url, emit_json, project
+from .common import DATABASE_URL_HELP, bootstrap_url, database_url, emit_json, project
 
 
 def register(app: typer.Typer) -> None:
@@ -27,7 +27,7 @@ def migrate(
     proj = project()
     url = database_url(database_url_option, proj)
     if bootstrap:
-        with psycopg.connect(url, autocommit=True) as conn:
+        with psycopg.connect(bootstrap_url(database_url_option, proj), autocommit=True) as conn:
             apply_bootstrap(conn)
     result = run_migrate(url, proj, on_wait=lambda message: typer.echo(message, err=True))
     if json_output:

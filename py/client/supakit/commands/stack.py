@@ -40,6 +40,12 @@ def up(
         emit_json(stack.info() | {"applied": result.applied, "repeatables": result.repeatables})
         return
     typer.echo(f"supakit local stack is running ({len(result.applied)} migrations and {len(result.repeatables)} repeatables applied).")
+    if not stack.strict:
+        typer.echo(
+            f"note: this stack was made by an older supakit: its `postgres` is a superuser, so a migration "
+            f"needing one passes here and fails on Supabase. For Supabase's roles: supakit down, remove "
+            f"{stack.cluster_dir}, supakit up (its data is lost; ports and keys stay).", err=True,
+        )
     _print_info(stack.info())
 
 

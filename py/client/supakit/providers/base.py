@@ -12,9 +12,19 @@ import psycopg
 from ..errors import BackendUnavailable, first_line
 
 
+ADMIN_ROLE = "supabase_admin"  # Supabase's superuser: bootstrap, extensions, databases
+MIGRATE_ROLE = "postgres"  # Supabase's migrating role: not a superuser there
+
+
 @dataclass
 class PostgresServer:
-    """A running server supakit may create databases and roles in (as a superuser)."""
+    """A running server supakit may create databases and roles in (as a superuser, `user`).
+
+    `migrate_user` is the role migrations, repeatables and seeds run as: on the local
+    and container backends `postgres`, made by the bootstrap without superuser (with
+    `password`), so a migration that needs a superuser fails here as on deploy. None:
+    the server's own user migrates (a server given by URL, an older local stack).
+    """
 
     backend: str
     host: str
@@ -22,6 +32,7 @@ class PostgresServer:
     user: str
     password: str
     description: str = ""
+    migrate_user: str | None = None
     _stop: Callable[[], None] | None = field(default=None, repr=False)
 
     def url(self, dbname: str = "postgres", user: str | None = None, password: str | None = None) -> str:
@@ -29,6 +40,15 @@ class PostgresServer:
         who = quote(user or self.user, safe="")
         secret = quote(self.password if password is None else password, safe="")
         return f"postgresql://{who}:{secret}@{self.host}:{self.port}/{dbname}"
+
+    def migrate_url(self, dbname: str = "postgres") -> str:
+        """The URL migrations and seeds use: as `migrate_user`, else as the server's user."""
+        return self.url(dbname, user=self.migrate_user)
+
+    @property
+    def migrate_password(self) -> str | None:
+        """The password the bootstrap gives `migrate_user`; None when the server's user migrates."""
+        return self.password if self.migrate_user and self.migrate_user != self.user else None
 
     def yoyo_url(self, dbname: str = "postgres") -> str:
         """yoyo reads `postgresql://` as psycopg2; psycopg 3 needs its own scheme."""

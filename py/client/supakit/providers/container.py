@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..errors import BackendUnavailable, first_line
-from .base import PostgresServer, free_port, wait_until_accepting
+from .base import ADMIN_ROLE, MIGRATE_ROLE, PostgresServer, free_port, wait_until_accepting
 from .local import TEST_SETTINGS
 
 if TYPE_CHECKING:
@@ -85,6 +85,9 @@ def start_container(image: str = BUILT_IMAGE, settings: dict[str, str] | None = 
         container = (
             DockerContainer(image, docker_client_kw={"timeout": 60})
             .with_env("POSTGRES_PASSWORD", password)
+            # initdb's superuser is Supabase's `supabase_admin` (both images honour
+            # POSTGRES_USER), so the bootstrap makes `postgres` a non-superuser that migrates.
+            .with_env("POSTGRES_USER", ADMIN_ROLE)
             # Throwaway data: skip initdb's fsyncs (both images pass this to initdb).
             .with_env("POSTGRES_INITDB_ARGS", "--no-sync")
             .with_command(command)
@@ -114,7 +117,8 @@ def start_container(image: str = BUILT_IMAGE, settings: dict[str, str] | None = 
         except _engine_errors() as exc:
             raise BackendUnavailable(f"Docker engine failed while starting {image}: {first_line(exc)}") from exc
         server = PostgresServer(
-            backend="container", host="127.0.0.1", port=port, user="postgres", password=password,
+            backend="container", host="127.0.0.1", port=port, user=ADMIN_ROLE, password=password,
+            migrate_user=MIGRATE_ROLE,
             description=f"container {container.get_wrapped_container().short_id} from {image}",
         )
         _wait_until_ready(container, server, image)

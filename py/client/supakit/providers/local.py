@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .. import processes
 from ..errors import BackendUnavailable, BinaryNotFound
-from .base import PostgresServer, free_port, wait_until_accepting
+from .base import ADMIN_ROLE, MIGRATE_ROLE, PostgresServer, free_port, wait_until_accepting
 
 TEST_SETTINGS = {
     "fsync": "off",
@@ -94,13 +94,18 @@ def _run_as(user: pwd.struct_passwd | None, argv: list[str], **kwargs) -> subpro
 
 @dataclass
 class LocalCluster:
-    """A cluster in `directory`: data in `data/`, log in `postgres.log`, socket alongside."""
+    """A cluster in `directory`: data in `data/`, log in `postgres.log`, socket alongside.
+
+    Its superuser is `supabase_admin`, as on Supabase, so that the bootstrap can make
+    `postgres` the non-superuser that migrates; clusters made by an older supakit have
+    `postgres` as their superuser (and migrate as it).
+    """
 
     directory: Path
     port: int
     password: str
     settings: dict[str, str]
-    superuser: str = "postgres"
+    superuser: str = ADMIN_ROLE
 
     @property
     def data(self) -> Path:
@@ -179,6 +184,7 @@ class LocalCluster:
         return PostgresServer(
             backend=backend, host="127.0.0.1", port=self.port, user=self.superuser,
             password=self.password, description=f"local binaries in {self.directory}",
+            migrate_user=MIGRATE_ROLE if self.superuser != MIGRATE_ROLE else None,
         )
 
 

@@ -21,14 +21,19 @@ def unique_name(prefix: str) -> str:
 
 
 def create_migrated(server: PostgresServer, name: str, project: Project, authenticator_password: str | None = None) -> str:
-    """A new database with the compat bootstrap and every migration applied (tests, benches)."""
+    """A new database with the compat bootstrap and every migration applied (tests, benches).
+
+    The superuser creates it and bootstraps it; the migrations run as the server's
+    migrate role (`postgres`, no superuser), so one that needs a superuser fails
+    here as it would on Supabase.
+    """
     from ..migrate import migrate
 
     with server.connect(autocommit=True) as admin:
         admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
     with server.connect(name, autocommit=True) as conn:
-        apply_bootstrap(conn, authenticator_password=authenticator_password)
-    migrate(server.url(name), project)
+        apply_bootstrap(conn, authenticator_password=authenticator_password, migrate_password=server.migrate_password)
+    migrate(server.migrate_url(name), project)
     return name
 
 
@@ -39,7 +44,7 @@ def create_template(server: PostgresServer, project: Project, authenticator_pass
     if project.settings.test_seed:
         from ..seed import apply_seed
 
-        apply_seed(server.url(name), project)
+        apply_seed(server.migrate_url(name), project)
     with server.connect(autocommit=True) as admin:
         admin.execute(sql.SQL("alter database {} is_template true").format(sql.Identifier(name)))
     return name

@@ -147,7 +147,7 @@ def create_pgtap_template(server: PostgresServer, template: str) -> str:
                     "or use an image that has it) to run pgTAP files"
                 )
             conn.execute("create schema if not exists extensions")
-            conn.execute("grant usage on schema extensions to anon, authenticated, service_role")
+            conn.execute("grant usage on schema extensions to anon, authenticated, service_role, postgres")
             conn.execute("create extension if not exists pgtap with schema extensions")
             # As on Supabase: assertions run as the API roles after tests.authenticate_as.
             conn.execute("grant execute on all functions in schema extensions to anon, authenticated, service_role")
@@ -164,7 +164,8 @@ def run_file(server: PostgresServer, template: str, path: Path) -> TapReport:
     """The file in a fresh clone of the pgTAP template, dropped afterwards."""
     name = databases.clone(server, template, prefix="supakit_pgtap")
     try:
-        with psycopg.connect(server.url(name), autocommit=True) as conn:
+        # As `supabase test db` runs them: as `postgres`, not a superuser where supakit made the server.
+        with psycopg.connect(server.migrate_url(name), autocommit=True) as conn:
             conn.execute(f"set search_path = {SEARCH_PATH}")
             return run_tap(conn, path.read_text(encoding="utf-8"))
     finally:

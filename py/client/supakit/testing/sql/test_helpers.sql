@@ -5,7 +5,7 @@
 -- so a file that ends in `rollback` leaves nothing behind.
 
 create schema if not exists tests;
-grant usage on schema tests to anon, authenticated, service_role;
+grant usage on schema tests to anon, authenticated, service_role, postgres;
 
 -- A user as Supabase Auth makes one (explicit id, aud, role); `identifier` names it in the test.
 create or replace function tests.create_supabase_user(
@@ -128,4 +128,4 @@ as $$
   );
 $$;
 
-grant execute on all functions in schema tests to anon, authenticated, service_role;
+grant execute on all functions in schema tests to anon, authenticated, service_role, postgres;
