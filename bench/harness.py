@@ -57,7 +57,7 @@ def load(host, port, user, dbname, password, **_):
     migrate(url, load_project(Path(os.environ["BENCH_PROJECT"])))
 
 postgresql_noproc = factories.postgresql_noproc(
-    host="127.0.0.1", port=int(os.environ["BENCH_PORT"]), user="postgres",
+    host="127.0.0.1", port=int(os.environ["BENCH_PORT"]), user=os.environ["BENCH_USER"],
     password=os.environ["BENCH_PASSWORD"], dbname="pp_bench", load=[load],
 )
 postgresql = factories.postgresql("postgresql_noproc")
@@ -95,7 +95,7 @@ def clone_vs_pytest_postgresql(server, project) -> dict[str, float]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("SUPAKIT_")}
     ours_env = base | {"SUPAKIT_TEST_BACKEND": "url", "SUPAKIT_TEST_DATABASE_URL": server.url(),
                        "SUPAKIT_PROJECT_DIR": str(project.root)}
-    theirs_env = base | {"BENCH_PORT": str(server.port), "BENCH_PASSWORD": server.password,
+    theirs_env = base | {"BENCH_PORT": str(server.port), "BENCH_USER": server.user, "BENCH_PASSWORD": server.password,
                          "BENCH_PROJECT": str(project.root), "SUPAKIT_PROJECT_DIR": str(project.root)}
     ours = per_test_slope(server, OURS, "", ours_env)
     theirs = per_test_slope(server, THEIRS, THEIRS_CONFTEST, theirs_env)

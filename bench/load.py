@@ -313,7 +313,7 @@ class Bare:
 
 def start_bare(stack: Stack, workdir: Path, pool: int) -> Bare:
     password = uuid.uuid4().hex
-    bare_role(stack.db_url, password)
+    bare_role(stack.admin_url, password)  # session_replication_role: a superuser setting
     port, admin, api = free_port(), free_port(), free_port()
     config = postgrest.PostgrestConfig(
         db_uri=stack.server.url("postgres", user=BARE_LOGIN, password=password), jwt_secret=stack.state.jwt_secret,
