@@ -9,12 +9,21 @@ code picks the class, so a caller writes one `except` for both transports:
 | class | codes |
 |---|---|
 | NotFound | PT404, PGRST116 (no row), PGRST202/PGRST205 (no such function/table), 42P01, 42883 |
-| PermissionDenied | 42501, PT401/PT403, HTTP 401/403 without a PostgREST code |
+| NotSignedIn | PT401, 42501 whose message asks the caller to sign in ("sign in to ...") |
+| PermissionDenied | 42501, PT403, HTTP 401/403 without a PostgREST code |
 | Conflict | 23505, 23503, 23P01, 40001, 40P01, PT409, HTTP 409 |
 | ValidationError | class 22 (bad data), 23502, 23514, P0001 (raised by an RPC), 42703, PGRST1xx, PGRST204, PT400 |
 | AuthError | PGRST3xx (JWT missing, invalid or expired), a gateway's "Invalid API key" |
 
 Anything else is a plain `ClientError` carrying the same four fields.
+
+`NotSignedIn` is the "who are you?" refusal: no user is signed in (the anon key alone,
+or the service role's key where a user's token is needed). It is a `PermissionDenied`
+and an `AuthError`, so existing `except` clauses keep catching it, and it is told apart
+from a signed-in user's refusal (RLS, a role check: plain `PermissionDenied`, 403) by
+catching it first. The pool's own failures (`PoolExhausted`, `ConnectionLost`) are
+`PoolError`s: no request reached the database's rules. Every class here is a
+`supakit.SupakitError`.
 """
 
 from __future__ import annotations
@@ -74,6 +83,27 @@ class AuthError(ClientError):
     status = 401
 
 
+class NotSignedIn(PermissionDenied, AuthError):
+    """No user is signed in: the call needs a user's session token, not a key alone."""
+
+    status = 401
+
+
+class PoolError(SupakitError):
+    """The pool could not carry the request; the database never answered it."""
+
+
+class PoolExhausted(PoolError):
+    """Every connection stayed busy for longer than the pool's `timeout`: nobody waits forever."""
+
+
+class ConnectionLost(PoolError):
+    """The server closed the connection during a request; the pool replaces it, the request may be retried."""
+
+
+# What the schema's functions say when `auth.uid()` is null (`raise exception 'sign in to ...'`).
+SIGN_IN_PREFIX = "sign in"
+
 BY_STATUS: dict[int, type[ClientError]] = {
     400: ValidationError, 401: PermissionDenied, 403: PermissionDenied, 404: NotFound, 409: Conflict,
 }
@@ -90,6 +120,8 @@ def error_class(code: str | None, message: str = "") -> type[ClientError]:
     """The exception class for a PostgREST or Postgres error code."""
     if not code:
         return AuthError if "api key" in message.lower() else ClientError
+    if code == "PT401" or (code == "42501" and message.lower().startswith(SIGN_IN_PREFIX)):
+        return NotSignedIn
     if code in BY_CODE:
         return BY_CODE[code]
     if code.startswith("PT") and code[2:].isdigit():  # `raise ... using errcode = 'PT404'`: HTTP 404
