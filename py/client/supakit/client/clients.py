@@ -19,17 +19,27 @@ from .services import Audit, Members, Organizations, Profiles, Projects, Subscri
 from .transport import AsyncRestTransport, AsyncTransport, PoolTransport, RestTransport, Transport
 
 
-def token_subject(token: str | None) -> str | None:
-    """A user token's `sub` (read, not verified: PostgREST verifies it), None for API keys."""
+def token_claims(token: str | None) -> dict[str, Any]:
+    """A token's claims (read, not verified: PostgREST verifies it); {} for what is no JWT."""
     if not token:
-        return None
+        return {}
     import jwt
 
     try:
-        claims = jwt.decode(token, options={"verify_signature": False})
+        return jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError:
-        return None
+        return {}
+
+
+def token_subject(token: str | None) -> str | None:
+    """A user token's `sub`, None for API keys."""
+    claims = token_claims(token)
     return str(claims["sub"]) if claims.get("sub") and claims.get("role") == "authenticated" else None
+
+
+def is_anonymous(key: str | None, access_token: str | None) -> bool:
+    """Requests carry the anon key alone: PostgREST runs them as `anon`, no user signed in."""
+    return token_claims(access_token or key).get("role") == "anon"
 
 
 def _rest_options(options: Any, headers: dict[str, str] | None, access_token: str | None) -> Any:
@@ -99,7 +109,7 @@ class Client(_Services):
             if options is None:
                 options = ClientOptions(auto_refresh_token=False, persist_session=False)
             self.supabase = create_client(url, key, _rest_options(options, headers, access_token))
-            transport = RestTransport(self.supabase, token_subject(access_token))
+            transport = RestTransport(self.supabase, token_subject(access_token), is_anonymous(key, access_token))
         else:
             self.supabase = getattr(transport, "supabase", None)
         self._bind(transport)
@@ -158,7 +168,7 @@ class AsyncClient(_Services):
                 options = options or AClientOptions(auto_refresh_token=False, persist_session=False)
                 # what `acreate_client` builds when given a token
                 supabase = AClient(url, key, _rest_options(options, headers, access_token))
-            transport = AsyncRestTransport(supabase, token_subject(access_token))
+            transport = AsyncRestTransport(supabase, token_subject(access_token), is_anonymous(key, access_token))
         self.supabase = getattr(transport, "supabase", None)
         self._bind(transport)
 

@@ -9,7 +9,7 @@ code picks the class, so a caller writes one `except` for both transports:
 | class | codes |
 |---|---|
 | NotFound | PT404, PGRST116 (no row), PGRST202/PGRST205 (no such function/table), 42P01, 42883 |
-| NotSignedIn | PT401, 42501 whose message asks the caller to sign in ("sign in to ...") |
+| NotSignedIn | PT401, 42501 whose message asks the caller to sign in ("sign in to ..."), 42501 for an `anon` caller |
 | PermissionDenied | 42501, PT403, HTTP 401/403 without a PostgREST code |
 | Conflict | 23505, 23503, 23P01, 40001, 40P01, PT409, HTTP 409 |
 | ValidationError | class 22 (bad data), 23502, 23514, P0001 (raised by an RPC), 42703, PGRST1xx, PGRST204, PT400 |
@@ -137,17 +137,27 @@ def error_class(code: str | None, message: str = "") -> type[ClientError]:
     return ClientError
 
 
-def make_error(code: str | None, message: str | None, details: Any = None, hint: str | None = None) -> ClientError:
+def make_error(code: str | None, message: str | None, details: Any = None, hint: str | None = None, *,
+               anonymous: bool = False) -> ClientError:
+    """One of ours for a failed request; an `anonymous` caller's refusal is `NotSignedIn`.
+
+    PostgREST answers a refusal (42501) with 401 when the request carried no user's
+    token (the `anon` role) and with 403 when it did: the same split, by class.
+    """
     message = message or "the request failed"
-    return error_class(code, message)(message, code=code, details=details, hint=hint)
+    cls = error_class(code, message)
+    if anonymous and cls is PermissionDenied:
+        cls = NotSignedIn
+    return cls(message, code=code, details=details, hint=hint)
 
 
-def from_postgrest(exc: Any) -> ClientError:
+def from_postgrest(exc: Any, *, anonymous: bool = False) -> ClientError:
     """A postgrest-py `APIError` as one of ours."""
-    return make_error(exc.code, exc.message, exc.details, exc.hint)
+    return make_error(exc.code, exc.message, exc.details, exc.hint, anonymous=anonymous)
 
 
-def from_postgres(exc: Any) -> ClientError:
+def from_postgres(exc: Any, *, anonymous: bool = False) -> ClientError:
     """A psycopg error raised by the server (it has a SQLSTATE) as one of ours."""
     diag = exc.diag
-    return make_error(exc.sqlstate, diag.message_primary or str(exc), diag.message_detail, diag.message_hint)
+    return make_error(exc.sqlstate, diag.message_primary or str(exc), diag.message_detail, diag.message_hint,
+                      anonymous=anonymous)

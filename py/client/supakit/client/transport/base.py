@@ -23,7 +23,7 @@ Build = Callable[[], Any]
 class Transport(Protocol):
     """Sends each `Op` and returns its JSON; `run` drives a whole plan to its result."""
 
-    user_id: str | None
+    user_id: str | None  # the signed-in user's `sub`, None without one
 
     def send(self, op: Op) -> Any: ...
 
@@ -35,7 +35,7 @@ class Transport(Protocol):
 class AsyncTransport(Protocol):
     """`Transport` on asyncio: `send` and `close` are awaited, `run` returns a coroutine."""
 
-    user_id: str | None
+    user_id: str | None  # the signed-in user's `sub`, None without one
 
     async def send(self, op: Op) -> Any: ...
 

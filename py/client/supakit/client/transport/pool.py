@@ -25,11 +25,12 @@ class _Caller:
         self.headers = dict(headers or {})
         self.schema = schema
         self.user_id = caller_id(self.claims)
+        self.anonymous = str(self.claims.get("role") or "anon") == "anon"  # a refusal means "sign in"
 
 
-def mapped(exc: psycopg.Error) -> ClientError | None:
+def mapped(exc: psycopg.Error, anonymous: bool) -> ClientError | None:
     """The server's answer as one of ours; None for a connection problem (no SQLSTATE), raised as is."""
-    return None if exc.sqlstate is None else from_postgres(exc)
+    return None if exc.sqlstate is None else from_postgres(exc, anonymous=anonymous)
 
 
 class PoolTransport(_Caller):
@@ -46,7 +47,7 @@ class PoolTransport(_Caller):
             with self.pool.request(self.claims, self.headers, op.method, op.path) as conn:
                 return conn.execute(query, params).fetchone()[0]
         except psycopg.Error as exc:
-            if (error := mapped(exc)) is None:
+            if (error := mapped(exc, self.anonymous)) is None:
                 raise
             raise error from exc
 
@@ -71,7 +72,7 @@ class AsyncPoolTransport(_Caller):
             async with self.pool.request(self.claims, self.headers, op.method, op.path) as conn:
                 return (await (await conn.execute(query, params)).fetchone())[0]
         except psycopg.Error as exc:
-            if (error := mapped(exc)) is None:
+            if (error := mapped(exc, self.anonymous)) is None:
                 raise
             raise error from exc
 

@@ -41,9 +41,10 @@ def build_request(postgrest: Any, op: Op) -> Any:
 class RestTransport:
     """Requests through a `supabase.Client` (its PostgREST client and HTTP session)."""
 
-    def __init__(self, supabase: Any, user_id: str | None = None):
+    def __init__(self, supabase: Any, user_id: str | None = None, anonymous: bool = False):
         self.supabase = supabase
         self.user_id = user_id
+        self.anonymous = anonymous  # the anon key alone: a refusal means "sign in"
 
     def send(self, op: Op) -> Any:
         from postgrest import APIError
@@ -51,7 +52,7 @@ class RestTransport:
         try:
             return build_request(self.supabase.postgrest, op).execute().data
         except APIError as exc:
-            raise from_postgrest(exc) from exc
+            raise from_postgrest(exc, anonymous=self.anonymous) from exc
 
     def run(self, build: Build) -> Any:
         return drive(build, self.send)
@@ -63,9 +64,10 @@ class RestTransport:
 class AsyncRestTransport:
     """Requests through a `supabase.AsyncClient`; `run` returns a coroutine."""
 
-    def __init__(self, supabase: Any, user_id: str | None = None):
+    def __init__(self, supabase: Any, user_id: str | None = None, anonymous: bool = False):
         self.supabase = supabase
         self.user_id = user_id
+        self.anonymous = anonymous  # the anon key alone: a refusal means "sign in"
 
     async def send(self, op: Op) -> Any:
         from postgrest import APIError
@@ -73,7 +75,7 @@ class AsyncRestTransport:
         try:
             return (await build_request(self.supabase.postgrest, op).execute()).data
         except APIError as exc:
-            raise from_postgrest(exc) from exc
+            raise from_postgrest(exc, anonymous=self.anonymous) from exc
 
     def run(self, build: Build) -> Any:
         return adrive(build, self.send)
