@@ -16,8 +16,7 @@ import uuid
 import psycopg
 import pytest
 
-from supakit import AsyncPool, Pool
-from supakit.pool_errors import ConnectionLost, PoolExhausted
+from supakit import AsyncPool, ConnectionLost, Pool, PoolExhausted
 
 pytestmark = pytest.mark.slow
 

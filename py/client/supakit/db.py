@@ -38,13 +38,21 @@ def request_settings(
     }
 
 
+def settings_query(settings: Mapping[str, str]) -> tuple[str, list[str]]:
+    """Transaction-local `set_config` calls as one statement and its parameters."""
+    names = list(settings)
+    query = "select " + ", ".join("set_config(%s, %s, true)" for _ in names)
+    return query, [item for name in names for item in (name, settings[name])]
+
+
 def apply_settings(conn: psycopg.Connection, settings: Mapping[str, str]) -> None:
     """Transaction-local `set_config` calls, in one round trip."""
-    names = list(settings)
-    conn.execute(
-        "select " + ", ".join("set_config(%s, %s, true)" for _ in names),
-        [item for name in names for item in (name, settings[name])],
-    )
+    conn.execute(*settings_query(settings))
+
+
+async def apply_settings_async(conn: psycopg.AsyncConnection, settings: Mapping[str, str]) -> None:
+    """`apply_settings` on an async connection."""
+    await conn.execute(*settings_query(settings))
 
 
 @contextmanager

@@ -1,4 +1,14 @@
-"""Database URLs in messages: never with their password, and a refused connection in one line.
+"""Database URLs: built in one place, in each dialect; in messages never with their password.
+
+A server's address (host, port, user, password, database) becomes the URL each
+consumer reads: libpq and psycopg `postgresql://`, SQLAlchemy/yoyo's
+`postgresql+psycopg://` (psycopg 3) or `postgresql+psycopg2://`, or libpq's
+keyword form (`host=... port=...`):
+
+    Address("127.0.0.1", 54322, "postgres", "secret").url("psycopg")
+    with_dialect("postgres://u:p@h/db", "psycopg")     # 'postgresql+psycopg://u:p@h/db'
+
+A refused connection reads as one line naming the redacted URL:
 
     supakit: cannot connect to postgresql://postgres:***@127.0.0.1:5999/postgres: connection refused
     (no server listens there: is it running, is the port right?)
@@ -6,16 +16,65 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from urllib.parse import urlsplit, urlunsplit
+from dataclasses import dataclass
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 
 from .errors import ConfigError, first_line
 
 
 class DatabaseUnreachable(ConfigError):
     """The database refused or never answered the connection; the message names the URL, not its password."""
+
+
+# Dialect -> URL scheme; `keywords` is libpq's `key=value` form instead of a URL.
+DIALECTS = {"libpq": "postgresql", "psycopg": "postgresql+psycopg", "psycopg2": "postgresql+psycopg2"}
+# Every scheme a Postgres URL may come with.
+SCHEMES = ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2")
+
+
+@dataclass(frozen=True)
+class Address:
+    """Where a database is and who connects: everything a URL of any dialect says."""
+
+    host: str
+    port: int = 5432
+    user: str = "postgres"
+    password: str = ""
+    dbname: str = "postgres"
+
+    def url(self, dialect: str = "libpq") -> str:
+        """This address as `dialect` reads it (libpq, psycopg, psycopg2, or keywords)."""
+        if dialect == "keywords":
+            return make_conninfo(host=self.host, port=self.port, user=self.user, password=self.password,
+                                 dbname=self.dbname)
+        who, secret = quote(self.user, safe=""), quote(self.password, safe="")
+        return f"{DIALECTS[dialect]}://{who}:{secret}@{self.host}:{self.port}/{self.dbname}"
+
+    def replace(self, **changes: object) -> Address:
+        """The same address with some parts changed (None leaves a part as it is)."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @classmethod
+    def parse(cls, url: str) -> Address:
+        """The address in a URL of any of `SCHEMES`; ValueError for another scheme or no host."""
+        parts = urlsplit(with_dialect(url, "libpq"))
+        if parts.scheme != "postgresql" or not parts.hostname:
+            raise ValueError(f"not a postgresql://user:password@host:port/db URL: {redact(url)}")
+        return cls(host=parts.hostname, port=parts.port or 5432, user=unquote(parts.username or "postgres"),
+                   password=unquote(parts.password or ""), dbname=parts.path.lstrip("/") or "postgres")
+
+
+def with_dialect(url: str, dialect: str = "libpq") -> str:
+    """`url` with the scheme `dialect` reads; a URL of no Postgres scheme is returned as it is."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme not in SCHEMES:
+        return url
+    return f"{DIALECTS[dialect]}://{rest}"
 
 
 def redact(url: str) -> str:
@@ -77,4 +136,4 @@ def connect(url: str, **kwargs) -> psycopg.Connection:
     try:
         return psycopg.connect(url, **kwargs)
     except psycopg.OperationalError as exc:
-        raise unreachable(url, exc) from None
+        raise unreachable(url, exc) from exc

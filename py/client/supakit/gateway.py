@@ -21,14 +21,14 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import processes
+from . import config, processes
 from .errors import BinaryNotFound
 
 BINARY = "nginx"
 
 
 def find_nginx() -> Path:
-    found = os.environ.get("SUPAKIT_NGINX_BIN") or shutil.which(BINARY) or "/usr/sbin/nginx"
+    found = config.env("SUPAKIT_NGINX_BIN") or shutil.which(BINARY) or "/usr/sbin/nginx"
     if not os.access(found, os.X_OK):
         raise BinaryNotFound("nginx not found: install it (apt-get install nginx) or set SUPAKIT_NGINX_BIN")
     return Path(found)
@@ -48,7 +48,7 @@ def parse_trusted_proxies(text: str) -> tuple[str, ...]:
 
 
 def trusted_proxies_from_env() -> tuple[str, ...]:
-    return parse_trusted_proxies(os.environ.get("SUPAKIT_TRUSTED_PROXIES", ""))
+    return parse_trusted_proxies(config.env("SUPAKIT_TRUSTED_PROXIES", ""))
 
 
 @dataclass(frozen=True)

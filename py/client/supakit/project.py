@@ -8,10 +8,10 @@ directory, so the CLI and the pytest plugin work from any sub-directory.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import config
 from .config import Settings, detect_layout, has_table, load_settings
 from .errors import ConfigError
 
@@ -87,7 +87,7 @@ def load_project(root: Path) -> Project:
 
 
 def find_project(start: Path | None = None) -> Project:
-    explicit = os.environ.get("SUPAKIT_PROJECT_DIR")
+    explicit = config.env("SUPAKIT_PROJECT_DIR")
     if explicit:
         root = Path(explicit).resolve()
         if not is_project_dir(root):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psycopg
 
-from . import cron, gateway, pooler, postgrest, processes, tokens
+from . import config, cron, gateway, pooler, postgrest, processes, tokens
 from .auth import server as auth_server
 from .auth.settings import AuthSettings
 from .auth.users import create_session, create_user
@@ -116,7 +116,7 @@ class Stack:
             "rest_url": endpoint.rest_url,
             "auth_url": f"{self.api_url}/auth/v1",
             "db_url": self.db_url,
-            "pooler_url": self.db_url.replace(f":{self.state.db_port}/", f":{self.state.pooler_port}/"),
+            "pooler_url": self.server.url(DB_NAME, user=self.server.migrate_user, port=self.state.pooler_port),
             "jwt_secret": self.state.jwt_secret,
             "anon_key": endpoint.anon_key,
             "service_role_key": endpoint.service_key,
@@ -229,7 +229,7 @@ class Stack:
         if reachable_by_server_user(self.dir):
             return ""
         digest = hashlib.sha256(str(self.project.root).encode()).hexdigest()[:12]
-        return str(Path(os.environ.get("SUPAKIT_STACK_DATA_DIR", "/var/lib/supakit")) / f"{self.project.root.name}-{digest}")
+        return str(Path(config.env("SUPAKIT_STACK_DATA_DIR", "/var/lib/supakit")) / f"{self.project.root.name}-{digest}")
 
     def down(self) -> None:
         """Stop every process; the data directory stays."""
@@ -269,7 +269,7 @@ class Stack:
             return False
         settings = AuthSettings(
             db_url=self.db_url, jwt_secret=s.jwt_secret, api_url=self.api_url,
-            email_confirmations=os.environ.get("SUPAKIT_AUTH_EMAIL_CONFIRMATIONS", "").lower() in ("1", "true", "yes"),
+            email_confirmations=config.env_flag("SUPAKIT_AUTH_EMAIL_CONFIRMATIONS"),
         )
         s.pids["auth"] = auth_server.start_auth(settings, self.dir / "auth", port=s.auth_port, detach=True).pid
         return True

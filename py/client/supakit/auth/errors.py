@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from starlette.responses import JSONResponse
 
+from ..errors import SupakitError
+
 API_VERSION_HEADER = "X-Supabase-Api-Version"
 API_VERSION_2024 = "2024-01-01"
 
 
-class ApiError(Exception):
+class ApiError(SupakitError):
+    """A refusal the local auth server answers as GoTrue would: HTTP status, error code, message."""
+
     def __init__(self, status: int, code: str, message: str):
         super().__init__(message)
         self.status, self.code, self.message = status, code, message

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass
 
-from .. import tokens
+from .. import config, tokens
 
 ENV = "SUPAKIT_AUTH_SETTINGS"
 
@@ -38,7 +37,7 @@ class AuthSettings:
 
     @classmethod
     def from_env(cls) -> AuthSettings:
-        raw = os.environ.get(ENV)
+        raw = config.env(ENV)
         if not raw:
             raise RuntimeError(f"{ENV} is not set: start the auth server with supakit.auth.start_auth")
         return cls(**json.loads(raw))

@@ -4,8 +4,13 @@
     client = Client(url, anon_key, access_token=token)
     org = client.organizations.create("Acme", "acme")
 
-See docs/client.md. Names are imported on first use, so `supakit.client.codegen`
-(which writes `models.py`) works even while the models are missing or stale.
+The package: `clients` (Client, AsyncClient), `services` (each operation as a plan),
+`ops` (plans and how they are driven), `transport` (REST and pool transports behind
+one Protocol), `pool` (Pool, AsyncPool), `sql` (an `Op` as SQL), `errors`, `models`
+(generated) and `codegen`. See docs/client.md and docs/architecture.md.
+
+Names are imported on first use, so `supakit.client.codegen` (which writes
+`models.py`) works even while the models are missing or stale.
 """
 
 from __future__ import annotations
@@ -15,8 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
     "Client": "clients", "AsyncClient": "clients",
-    "ClientError": "errors", "NotFound": "errors", "PermissionDenied": "errors", "Conflict": "errors",
-    "ValidationError": "errors", "AuthError": "errors",
+    "Pool": "pool", "AsyncPool": "pool",
+    "ClientError": "errors", "NotFound": "errors", "PermissionDenied": "errors", "NotSignedIn": "errors",
+    "Conflict": "errors", "ValidationError": "errors", "AuthError": "errors",
+    "PoolError": "errors", "PoolExhausted": "errors", "ConnectionLost": "errors",
+    "Transport": "transport", "AsyncTransport": "transport",
     "UNSET": "services",
 }
 
@@ -24,8 +32,13 @@ __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from .clients import AsyncClient, Client
-    from .errors import AuthError, ClientError, Conflict, NotFound, PermissionDenied, ValidationError
+    from .errors import (
+        AuthError, ClientError, Conflict, ConnectionLost, NotFound, NotSignedIn, PermissionDenied, PoolError,
+        PoolExhausted, ValidationError,
+    )
+    from .pool import AsyncPool, Pool
     from .services import UNSET
+    from .transport import AsyncTransport, Transport
 
 
 def __getattr__(name: str) -> Any:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 import typer
 
+from .. import config
+from ..dburl import with_dialect
 from ..errors import ConfigError
 from ..project import Project, find_project
 
@@ -34,9 +35,9 @@ def optional_project() -> Project | None:
 def database_url(explicit: str | None, proj: Project) -> str:
     """`--database-url`, else `SUPAKIT_DATABASE_URL`, else the local stack if it runs."""
     global resolved_url
-    url = explicit or os.environ.get("SUPAKIT_DATABASE_URL")
+    url = explicit or config.env("SUPAKIT_DATABASE_URL")
     if url:
-        resolved_url = url.replace("postgresql+psycopg://", "postgresql://", 1)
+        resolved_url = with_dialect(url, "libpq")
         return resolved_url
     from ..stack import Stack
 
@@ -51,7 +52,7 @@ def bootstrap_url(explicit: str | None, proj: Project) -> str:
     """Where the compat bootstrap runs: the given database as given, but the local
     stack as its superuser (`supabase_admin`), since its `postgres` is not one."""
     url = database_url(explicit, proj)
-    if explicit or os.environ.get("SUPAKIT_DATABASE_URL"):
+    if explicit or config.env("SUPAKIT_DATABASE_URL"):
         return url
     from ..stack import Stack
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 
 import psycopg
 import typer
 
+from .. import config
 from ..doctor import CHECKS, Level, diagnose
 from ..doctor.report import as_json, check_list, failing, human
 from ..lint.context import parse_schemas
@@ -50,6 +50,6 @@ def doctor(
 
 def _url(explicit: str | None) -> str:
     """A given URL needs no project directory: the doctor can check any database."""
-    if explicit or os.environ.get("SUPAKIT_DATABASE_URL"):
+    if explicit or config.env("SUPAKIT_DATABASE_URL"):
         return database_url(explicit, None)  # type: ignore[arg-type]  # the project is only for the local stack
     return database_url(None, project())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from .. import config
 from ..migrate import status as migration_status
 from ..stack import Stack, user_token
 from .common import DATABASE_URL_HELP, database_url, emit_json, project
@@ -120,9 +121,7 @@ def _print_jobs(jobs: list[dict] | None) -> None:
 
 
 def _env_url() -> bool:
-    import os
-
-    return bool(os.environ.get("SUPAKIT_DATABASE_URL"))
+    return bool(config.env("SUPAKIT_DATABASE_URL"))
 
 
 def _print_info(info: dict[str, str]) -> None:

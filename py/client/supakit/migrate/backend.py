@@ -13,6 +13,8 @@ from typing import Any
 from yoyo.backends.core.postgresql import PostgresqlPsycopgBackend
 from yoyo.connections import parse_uri
 
+from ..dburl import with_dialect
+
 SCHEMA = "supakit_migrations"
 MIGRATION_TABLE = "_yoyo_migration"
 YOYO_TABLES = frozenset({MIGRATION_TABLE, "_yoyo_log", "_yoyo_version", "yoyo_lock"})
@@ -69,10 +71,7 @@ class _StatementNamingCursor:
 
 def yoyo_url(url: str) -> str:
     """yoyo reads `postgresql://` as psycopg2; psycopg 3 has its own scheme."""
-    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
-    return url
+    return with_dialect(url, "psycopg")
 
 
 def open_backend(url: str) -> BookkeepingBackend:

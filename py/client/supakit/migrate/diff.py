@@ -61,7 +61,7 @@ def diff_databases(server: PostgresServer, source: str, target: str) -> str:
     """SQL turning database `source` into `target`, schema by schema, privileges included."""
     Migration, S = _load_migra()
     parts: list[str] = []
-    url = lambda name: server.url(name).replace("postgresql://", "postgresql+psycopg2://", 1)  # noqa: E731
+    url = lambda name: server.url(name, dialect="psycopg2")  # noqa: E731  (migra reads SQLAlchemy URLs)
     with S(url(source)) as from_session, S(url(target)) as to_session:
         for schema in project_schemas(server, source, target):
             migration = Migration(from_session, to_session, schema=schema)

@@ -123,7 +123,7 @@ def status(url: str, project: Project | None = None) -> Status:
             applied = _applied_ids(conn)
             recorded = _recorded(conn)
     except psycopg.OperationalError as exc:
-        raise unreachable(url, exc) from None
+        raise unreachable(url, exc) from exc
     drift = [
         mid for mid in applied
         if mid in on_disk and recorded.get(("versioned", mid), files.checksum(on_disk[mid])) != files.checksum(on_disk[mid])
@@ -146,7 +146,7 @@ def _locked(url: str, lock_timeout: float, on_wait: Callable[[str], None] | None
                 conn.execute(BOOKKEEPING_SQL)
             yield conn
     except psycopg.OperationalError as exc:
-        raise unreachable(url, exc) from None
+        raise unreachable(url, exc) from exc
 
 
 @contextmanager
@@ -171,7 +171,7 @@ def _loaded(project: Project, load):
     try:
         return load()
     except (BadMigration, MigrationConflict, CycleError) as exc:
-        raise MigrationError(_rel(project, project.migrations), f"cannot order the migrations: {first_line(exc)}") from None
+        raise MigrationError(_rel(project, project.migrations), f"cannot order the migrations: {first_line(exc)}") from exc
 
 
 def _guard(project: Project, migration, action) -> None:
@@ -182,9 +182,9 @@ def _guard(project: Project, migration, action) -> None:
         statement = getattr(exc, "supakit_statement", None)
         raise MigrationError(
             _rel(project, migration.path), first_line(exc), statement, error_line(Path(migration.path), statement, exc)
-        ) from None
+        ) from exc
     except BadMigration as exc:
-        raise MigrationError(_rel(project, migration.path), f"cannot load: {exc}") from None
+        raise MigrationError(_rel(project, migration.path), f"cannot load: {exc}") from exc
 
 
 def _apply_repeatables(conn: psycopg.Connection, project: Project) -> list[str]:
@@ -202,7 +202,7 @@ def _apply_repeatables(conn: psycopg.Connection, project: Project) -> list[str]:
                 try:
                     conn.execute(statement)
                 except psycopg.Error as exc:
-                    raise MigrationError(item.key, first_line(exc), statement, error_line(item.path, statement, exc)) from None
+                    raise MigrationError(item.key, first_line(exc), statement, error_line(item.path, statement, exc)) from exc
             _record(conn, "repeatable", item.key, item.checksum)
     return [r.key for r in changed]
 

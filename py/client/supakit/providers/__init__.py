@@ -8,9 +8,9 @@ and without raising, so the pytest header can name it before any test needs it;
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
+from .. import config
 from ..config import BACKENDS, DEFAULT_IMAGE
 from ..errors import BackendUnavailable, BinaryNotFound, ConfigError
 from .base import PostgresServer
@@ -94,7 +94,7 @@ def start_server(plan: BackendPlan) -> PostgresServer:
     if plan.backend == "url":
         from .url import connect_url
 
-        url = os.environ.get("SUPAKIT_TEST_DATABASE_URL")
+        url = config.env("SUPAKIT_TEST_DATABASE_URL")
         if not url:
             raise ConfigError("backend 'url' needs SUPAKIT_TEST_DATABASE_URL=postgresql://user:password@host:port/db")
         return connect_url(url)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import quote
-
 import psycopg
 
+from ..dburl import Address
 from ..errors import BackendUnavailable, first_line
 
 
@@ -35,11 +34,13 @@ class PostgresServer:
     migrate_user: str | None = None
     _stop: Callable[[], None] | None = field(default=None, repr=False)
 
-    def url(self, dbname: str = "postgres", user: str | None = None, password: str | None = None) -> str:
-        """A libpq URL (psycopg, PostgREST)."""
-        who = quote(user or self.user, safe="")
-        secret = quote(self.password if password is None else password, safe="")
-        return f"postgresql://{who}:{secret}@{self.host}:{self.port}/{dbname}"
+    def address(self, dbname: str = "postgres") -> Address:
+        return Address(self.host, self.port, self.user, self.password, dbname)
+
+    def url(self, dbname: str = "postgres", user: str | None = None, password: str | None = None, *,
+            port: int | None = None, dialect: str = "libpq") -> str:
+        """A URL of `dialect` (`supakit.dburl.DIALECTS`; libpq: psycopg, PostgREST)."""
+        return self.address(dbname).replace(user=user or None, password=password, port=port).url(dialect)
 
     def migrate_url(self, dbname: str = "postgres") -> str:
         """The URL migrations and seeds use: as `migrate_user`, else as the server's user."""
@@ -52,7 +53,7 @@ class PostgresServer:
 
     def yoyo_url(self, dbname: str = "postgres") -> str:
         """yoyo reads `postgresql://` as psycopg2; psycopg 3 needs its own scheme."""
-        return self.url(dbname).replace("postgresql://", "postgresql+psycopg://", 1)
+        return self.url(dbname, dialect="psycopg")
 
     def connect(self, dbname: str = "postgres", **kwargs) -> psycopg.Connection:
         return psycopg.connect(self.url(dbname), **kwargs)

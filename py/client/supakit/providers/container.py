@@ -77,29 +77,7 @@ def start_container(image: str = BUILT_IMAGE, settings: dict[str, str] | None = 
         ) from exc
 
     port, password = free_port(), secrets.token_urlsafe(18)
-    command = ["postgres", "-p", str(port), "-c", "listen_addresses=127.0.0.1"]
-    for key, value in (TEST_SETTINGS if settings is None else settings).items():
-        command += ["-c", f"{key}={value}"]
-
-    try:
-        container = (
-            DockerContainer(image, docker_client_kw={"timeout": 60})
-            .with_env("POSTGRES_PASSWORD", password)
-            # initdb's superuser is Supabase's `supabase_admin` (both images honour
-            # POSTGRES_USER), so the bootstrap makes `postgres` a non-superuser that migrates.
-            .with_env("POSTGRES_USER", ADMIN_ROLE)
-            # Throwaway data: skip initdb's fsyncs (both images pass this to initdb).
-            .with_env("POSTGRES_INITDB_ARGS", "--no-sync")
-            .with_command(command)
-            # network=None: testcontainers would otherwise look for a custom network to
-            # join, which conflicts with host networking.
-            # Throwaway data in memory: cloning a database per test copies files, which
-            # a busy disk makes slow.
-            .with_tmpfs_mount(PGDATA)
-            .with_kwargs(network_mode="host", network=None)
-        )
-    except _engine_errors() as exc:
-        raise BackendUnavailable(f"no Docker engine answers ({first_line(exc)}): start one, e.g. `bash .ci/docker.sh`") from exc
+    container = _container(DockerContainer, image, port, password, TEST_SETTINGS if settings is None else settings)
 
     def remove() -> None:
         try:
@@ -129,6 +107,32 @@ def start_container(image: str = BUILT_IMAGE, settings: dict[str, str] | None = 
     return server
 
 
+def _container(DockerContainer: type, image: str, port: int, password: str, settings: dict[str, str]):
+    """The container to start: host networking, data in memory, our settings on the command line."""
+    command = ["postgres", "-p", str(port), "-c", "listen_addresses=127.0.0.1"]
+    for key, value in settings.items():
+        command += ["-c", f"{key}={value}"]
+    try:
+        return (
+            DockerContainer(image, docker_client_kw={"timeout": 60})
+            .with_env("POSTGRES_PASSWORD", password)
+            # initdb's superuser is Supabase's `supabase_admin` (both images honour
+            # POSTGRES_USER), so the bootstrap makes `postgres` a non-superuser that migrates.
+            .with_env("POSTGRES_USER", ADMIN_ROLE)
+            # Throwaway data: skip initdb's fsyncs (both images pass this to initdb).
+            .with_env("POSTGRES_INITDB_ARGS", "--no-sync")
+            .with_command(command)
+            # network=None: testcontainers would otherwise look for a custom network to
+            # join, which conflicts with host networking.
+            # Throwaway data in memory: cloning a database per test copies files, which
+            # a busy disk makes slow.
+            .with_tmpfs_mount(PGDATA)
+            .with_kwargs(network_mode="host", network=None)
+        )
+    except _engine_errors() as exc:
+        raise BackendUnavailable(f"no Docker engine answers ({first_line(exc)}): start one, e.g. `bash .ci/docker.sh`") from exc
+
+
 def _wait_until_ready(container: DockerContainer, server: PostgresServer, image: str) -> None:
     """Poll over TCP, but give up at once (with its last log line) if the container exits.
 
@@ -146,7 +150,7 @@ def _wait_until_ready(container: DockerContainer, server: PostgresServer, image:
         try:
             wrapped.reload()
         except _engine_errors() as exc:
-            raise BackendUnavailable(f"container from {image} vanished while starting: {first_line(exc)}") from None
+            raise BackendUnavailable(f"container from {image} vanished while starting: {first_line(exc)}") from exc
         if wrapped.status not in ("created", "running"):
             raise BackendUnavailable(f"container from {image} exited while starting: {_last_log_line(wrapped)}")
         if time.monotonic() >= deadline:

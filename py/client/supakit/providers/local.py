@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import processes
+from .. import config, processes
 from ..errors import BackendUnavailable, BinaryNotFound
 from .base import ADMIN_ROLE, MIGRATE_ROLE, PostgresServer, free_port, wait_until_accepting
 
@@ -33,7 +33,7 @@ TEST_SETTINGS = {
 def find_bindir() -> Path:
     """`SUPAKIT_PG_BIN` (exactly: a wrong one is an error, not a fallback), else the
     newest Debian install, else `initdb` on PATH."""
-    explicit = os.environ.get("SUPAKIT_PG_BIN")
+    explicit = config.env("SUPAKIT_PG_BIN")
     if explicit:
         if _has_server_binaries(Path(explicit)):
             return Path(explicit)
@@ -67,7 +67,7 @@ def _server_user() -> pwd.struct_passwd | None:
     if os.geteuid() != 0:
         return None
     try:
-        return pwd.getpwnam(os.environ.get("SUPAKIT_PG_OS_USER", "postgres"))
+        return pwd.getpwnam(config.env("SUPAKIT_PG_OS_USER", "postgres"))
     except KeyError as exc:
         raise BackendUnavailable(
             "running as root, and Postgres refuses root: create a `postgres` OS user "
@@ -192,7 +192,7 @@ def scratch_dir() -> str | None:
     """Where throwaway clusters live: `SUPAKIT_PG_SCRATCH`, else /dev/shm (memory: a
     cloned database is ~8 MB of file copies, which a busy disk makes slow), else the
     system temp dir."""
-    explicit = os.environ.get("SUPAKIT_PG_SCRATCH")
+    explicit = config.env("SUPAKIT_PG_SCRATCH")
     if explicit:
         return explicit
     shm = Path("/dev/shm")

@@ -9,7 +9,7 @@ import pytest
 from ..errors import SupakitError
 
 
-class PgTapFailed(Exception):
+class PgTapFailed(SupakitError):
     """A pgTAP file whose TAP says it failed."""
 
 

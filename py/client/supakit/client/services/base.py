@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..errors import AuthError, ValidationError
+from ..errors import NotSignedIn, ValidationError
 
 
 class _Unset:
@@ -27,7 +27,7 @@ class Service:
         """The signed-in caller's id; operations on "my" rows need one."""
         user_id = self._transport.user_id
         if user_id is None:
-            raise AuthError("this needs a signed-in user's token (the key alone is no user)", code="PGRST301")
+            raise NotSignedIn("this needs a signed-in user's token (the key alone is no user)", code="PGRST301")
         return user_id
 
 
