@@ -279,3 +279,15 @@ def test_the_stack_migrates_as_a_postgres_that_is_not_a_superuser(stack):
     assert stack.json("migrate") == {"applied": [], "repeatables": []}
     # As the DB URL's `postgres`: the bootstrap is the superuser's, found done and skipped.
     assert stack.json("migrate", "--database-url", info["db_url"]) == {"applied": [], "repeatables": []}
+
+
+@pytest.mark.parametrize("flag", ["--api-port", "--db-port"])
+@pytest.mark.parametrize("value", ["0", "70000"])
+def test_up_refuses_a_port_out_of_range_before_it_starts_anything(tmp_path, flag, value):
+    result = subprocess.run([sys.executable, "-m", "supakit", "up", flag, value], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert f"Invalid value for '{flag}'" in result.stderr, result.stderr
+    assert ("greater than or equal to 1" if value == "0" else "less than or equal to 65535") in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / ".supakit").exists()

@@ -30,8 +30,8 @@ def register(app: typer.Typer) -> None:
 
 def up(
     json_output: bool = typer.Option(False, "--json", help="print the stack's URLs and keys as JSON"),
-    api_port: int = typer.Option(None, "--api-port", help="gateway port on first up (default: the project's api-port, 54321)"),
-    db_port: int = typer.Option(None, "--db-port", help="Postgres port on first up (default: the project's db-port, 54322)"),
+    api_port: int = typer.Option(None, "--api-port", min=1, max=65535, help="gateway port on first up (default: the project's api-port, 54321)"),
+    db_port: int = typer.Option(None, "--db-port", min=1, max=65535, help="Postgres port on first up (default: the project's db-port, 54322)"),
 ) -> None:
     """Start the local stack (Postgres, PostgREST, gateway), bootstrap and migrate it."""
     stack = Stack(project())
