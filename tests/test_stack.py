@@ -291,3 +291,27 @@ def test_up_refuses_a_port_out_of_range_before_it_starts_anything(tmp_path, flag
     assert ("greater than or equal to 1" if value == "0" else "less than or equal to 65535") in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / ".supakit").exists()
+
+
+def test_a_stack_whose_state_file_was_removed_comes_back_on_its_data():
+    """stack.json lost, the cluster kept: up finds its superuser instead of assuming `postgres`."""
+    root = Path(tempfile.mkdtemp(prefix="supakit-stack-"))
+    os.chmod(root, 0o755)
+    shutil.copytree(ROOT / "sql", root / "sql")
+    cli = StackCli(root)
+    db_port = str(free_port())
+    try:
+        cli.run("up", "--api-port", str(free_port()), "--db-port", db_port)
+        with psycopg.connect(cli.json("status")["stack"]["info"]["db_url"], autocommit=True) as conn:
+            create_user(conn, "survivor@example.test")
+        cli.run("down")
+        (root / ".supakit" / "stack.json").unlink()
+        result = cli.run("up", "--api-port", str(free_port()), "--db-port", db_port, check=False)
+        assert result.returncode == 0, result.stderr
+        assert cli.state()["admin_user"] == "supabase_admin"
+        with psycopg.connect(cli.json("status")["stack"]["info"]["db_url"]) as conn:
+            assert conn.execute("select count(*) from auth.users where email = 'survivor@example.test'").fetchone()[0] == 1
+            assert conn.execute("select rolsuper from pg_roles where rolname = current_user").fetchone()[0] is False
+    finally:
+        cli.run("down", check=False)
+        shutil.rmtree(root, ignore_errors=True)

@@ -162,6 +162,7 @@ class Stack:
             raise
 
     def _up(self, started: list[str]) -> MigrateResult:
+        had_state = self.state_file.exists()
         self.dir.mkdir(parents=True, exist_ok=True)
         if not self.state.postgrest_port:
             self.state.postgrest_port, self.state.postgrest_admin_port = free_port(), free_port()
@@ -183,6 +184,8 @@ class Stack:
             cluster.start()
             started.append("postgres")
         wait_until_accepting(self.server)
+        if not fresh and not had_state:
+            self._adopt_superuser()
         result = self._prepare_database(seed=fresh)
         if self._start_postgrest():
             started.append("postgrest")
@@ -194,6 +197,17 @@ class Stack:
             started.append("pooler")
         self._save()
         return result
+
+    def _adopt_superuser(self) -> None:
+        """A cluster whose stack.json was removed: its superuser is `supabase_admin` unless
+        an older supakit made it (then `postgres`); ask the server rather than guess."""
+        try:
+            with psycopg.connect(self.server.url(user=ADMIN_ROLE), connect_timeout=5) as conn:
+                conn.execute("select 1")
+        except psycopg.OperationalError:
+            return
+        self.state.admin_user = ADMIN_ROLE
+        self._save()
 
     def _prepare_database(self, *, seed: bool) -> MigrateResult:
         """Bootstrap and pg_cron as the superuser (Supabase's own setup); migrations and
