@@ -34,14 +34,6 @@ TRANSPORTS = ("rest", "async", "pool")
 # --- fixtures ------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def pool(supakit_server, rest_database, supakit_session):
-    """The direct transport: a pool connected as PostgREST's authenticator to the REST database."""
-    url = supakit_server.url(rest_database, user="authenticator", password=supakit_session.authenticator_password)
-    with Pool(url, min_size=1, max_size=4) as opened:
-        yield opened
-
-
 class Awaiting:
     """An AsyncClient service whose calls run to completion on a loop: same test bodies."""
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import psycopg
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from supakit.commands import doctor as doctor_command
@@ -15,8 +13,8 @@ from supakit.doctor import CHECKS, Level, diagnose
 from supakit.doctor.functions import called_names, callers_checked
 from supakit.doctor.report import failing, human
 
-
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import ROOT
+from helpers.cli import app_with
 
 
 def test_docs_list_every_check_with_its_examples():
@@ -223,10 +221,7 @@ def test_failing_threshold(db):
 
 @pytest.fixture
 def cli():
-    app = typer.Typer()
-    doctor_command.register(app)
-    app.command("noop")(lambda: None)  # a second command keeps `doctor` a sub-command
-    return app
+    return app_with(doctor_command)
 
 
 def test_cli_json_and_exit_status(cli, db, supakit_server):

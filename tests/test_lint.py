@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from supakit.commands import lint as lint_command
@@ -14,7 +13,10 @@ from supakit.lint import RULES, RULES_BY_ID, FileKind, LintConfig, lint_paths, l
 from supakit.lint.rules import CHECKS
 from supakit.lint.output import github, human
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import ROOT
+from helpers.cli import app_with
+
+
 TIMEOUT = "set lock_timeout = '5s';\n"
 
 
@@ -549,10 +551,7 @@ def test_output_formats():
 
 @pytest.fixture
 def cli():
-    app = typer.Typer()
-    lint_command.register(app)
-    app.command("noop")(lambda: None)  # a second command keeps `lint` a sub-command
-    return app
+    return app_with(lint_command)
 
 
 @pytest.fixture

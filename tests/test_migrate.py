@@ -20,7 +20,9 @@ from supakit.project import Project
 from supakit.providers.local import find_bindir
 from supakit.testing import databases
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import ROOT, one
+
+
 REAL = Project(ROOT)
 
 
@@ -66,11 +68,6 @@ def schema_dump(url: str) -> str:
     )
     noise = ("-- Dumped", "\\restrict", "\\unrestrict")  # versions, and pg_dump's per-run random key
     return "\n".join(line for line in result.stdout.splitlines() if not line.startswith(noise))
-
-
-def one(url: str, query: str, params=None):
-    with psycopg.connect(url, autocommit=True) as conn:
-        return conn.execute(query, params).fetchone()[0]
 
 
 # -- the real schema ---------------------------------------------------------------

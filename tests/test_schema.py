@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime, timezone
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -20,7 +19,9 @@ from hypothesis import strategies as st
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import ROOT, one
+
+
 MIGRATIONS = ROOT / "sql" / "migrations"
 
 TABLES = ("profiles", "organizations", "organization_members", "subscriptions", "projects", "audit_logs")
@@ -30,11 +31,6 @@ LONG_AGO = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 
 # --- helpers ---------------------------------------------------------------------------
-
-
-def one(conn, query, params=None):
-    row = conn.execute(query, params).fetchone()
-    return None if row is None else row[0]
 
 
 def count(conn, table: str, where: str = "true", params=None) -> int:
