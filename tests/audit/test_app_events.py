@@ -1,5 +1,4 @@
-"""App events: log_event.
-"""
+"""App events: log_event."""
 
 from __future__ import annotations
 

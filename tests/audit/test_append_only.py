@@ -1,5 +1,4 @@
-"""Nobody edits the log.
-"""
+"""Nobody edits the log."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The client's address and agent: parsed once, bounded.
-"""
+"""The client's address and agent: parsed once, bounded."""
 
 from __future__ import annotations
 

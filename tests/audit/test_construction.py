@@ -1,5 +1,4 @@
-"""How the audit trail is built: statement-level triggers, what they cover.
-"""
+"""How the audit trail is built: statement-level triggers, what they cover."""
 
 from __future__ import annotations
 

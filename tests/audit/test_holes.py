@@ -1,5 +1,4 @@
-"""Holes found while writing the audit tests.
-"""
+"""Holes found while writing the audit tests."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Reading the log: list_audit_logs.
-"""
+"""Reading the log: list_audit_logs."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""What the audit trail does not write.
-"""
+"""What the audit trail does not write."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Storage: monthly partitions, no foreign keys, retention by month.
-"""
+"""Storage: monthly partitions, no foreign keys, retention by month."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The audit trail of projects: every action.
-"""
+"""The audit trail of projects: every action."""
 
 from __future__ import annotations
 

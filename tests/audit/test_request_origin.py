@@ -1,5 +1,4 @@
-"""Where a request came from: the client's address and agent in each entry.
-"""
+"""Where a request came from: the client's address and agent in each entry."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Retention: purge_audit_logs.
-"""
+"""Retention: purge_audit_logs."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The audit trail of organizations, members, subscriptions and profiles.
-"""
+"""The audit trail of organizations, members, subscriptions and profiles."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""my_organizations, has_org_access and has_org_role.
-"""
+"""my_organizations, has_org_access and has_org_role."""
 
 from __future__ import annotations
 

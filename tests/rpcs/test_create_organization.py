@@ -1,5 +1,4 @@
-"""create_organization: success, each refusal and each bad input.
-"""
+"""create_organization: success, each refusal and each bad input."""
 
 from __future__ import annotations
 

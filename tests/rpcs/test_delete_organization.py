@@ -1,5 +1,4 @@
-"""Deleting an organization is deliberate (hole 6): delete_organization and its audit trail.
-"""
+"""Deleting an organization is deliberate (hole 6): delete_organization and its audit trail."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Privileges on every function in public, by construction.
-"""
+"""Privileges on every function in public, by construction."""
 
 from __future__ import annotations
 

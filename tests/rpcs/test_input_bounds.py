@@ -1,5 +1,4 @@
-"""Bounds on every input, one trial at a time (hole 5).
-"""
+"""Bounds on every input, one trial at a time (hole 5)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""invite_member, list_invitations, revoke_invitation and accept_invitation.
-"""
+"""invite_member, list_invitations, revoke_invitation and accept_invitation."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""App events cannot forge the database's entries (hole 3): log_event.
-"""
+"""App events cannot forge the database's entries (hole 3): log_event."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Stale invitations (hole 2): an invitation dies with its inviter's authority.
-"""
+"""Stale invitations (hole 2): an invitation dies with its inviter's authority."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""The migration from the audit table of 0006-0009.
+"""The audit trail (tests/audit/): the migration from the audit table of 0006-0009.
+
+Here, not in tests/audit/: these tests find the project from this file's place.
 """
 
 from __future__ import annotations
