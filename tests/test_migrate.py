@@ -106,6 +106,26 @@ def test_full_project_rolls_back_and_reapplies_repeatables(empty_url):
     assert schema_dump(empty_url) == baseline
 
 
+def test_generated_objects_are_recorded_and_torn_down(empty_url):
+    """What enable_audit and enable_soft_delete make with `execute format(...)` is in
+    private.generated_objects; a rollback drops it all (views too), migrate makes it again."""
+    migrate(empty_url, REAL)
+    listed = "select kind, relation, name from private.generated_objects order by 1, 2, 3"
+    with psycopg.connect(empty_url, autocommit=True) as conn:
+        generated = conn.execute(listed).fetchall()
+    assert ("view", "public.active_projects", "active_projects") in generated
+    assert ("trigger", "public.active_projects", "soft_delete") in generated
+    assert ("trigger", "public.profiles", "audit_insert") in generated
+    assert len(generated) == 5 * 4 + 4  # five audited tables, one soft-deletable
+    rollback(empty_url, REAL, count=1)
+    assert one(empty_url, "select to_regclass('public.active_projects') is null and "
+                          "to_regclass('public.trashed_projects') is null")
+    assert one(empty_url, "select count(*) from pg_trigger where tgname like 'audit_%'") == 0
+    migrate(empty_url, REAL)
+    with psycopg.connect(empty_url, autocommit=True) as conn:
+        assert conn.execute(listed).fetchall() == generated
+
+
 def test_plain_yoyo_applies_the_versioned_migrations(empty_url):
     yoyo_url = empty_url.replace("postgresql://", "postgresql+psycopg://", 1) + "?schema=supakit_migrations"
     with psycopg.connect(empty_url, autocommit=True) as conn:
