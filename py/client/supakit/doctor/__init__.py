@@ -2,7 +2,7 @@
 
     findings = diagnose(conn, exposed=("public",))
 
-Each check is a catalog query (modules `rls`, `exposure`, `functions`, `indexes`);
+Each check is a catalog query (modules `rls`, `exposure`, `functions`, `generated`, `indexes`, `limits`);
 policy expressions and function bodies are read with Postgres' own parser (pglast).
 The doctor only reads: it runs in a read-only transaction.
 """
@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import psycopg
 
-from . import rls, exposure, functions, indexes, limits  # noqa: F401,I001  (register the checks, in report order)
+from . import rls, exposure, functions, generated, indexes, limits  # noqa: F401,I001  (register the checks, in report order)
 from . import distribution  # noqa: F401  (off by default: `--check distribution-blockers`)
 from ..findings import Finding, Level
 from .checks import CHECKS, END_USER_ROLES, Check, Context
