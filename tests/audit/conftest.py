@@ -8,11 +8,11 @@ Both transports send the same client headers: `x-forwarded-for: 203.0.113.7,
 10.0.0.1` and `user-agent: probe/1.0`, so every entry must name 203.0.113.7 (the
 first hop). Over REST they go through a gateway that trusts loopback and 10.0.0.0/8
 as proxies (a load balancer in front of it), which resolves the same client; the
-session's own gateway trusts no proxy and records its peer (tests/test_isolation.py). REST tests share one
+session's own gateway trusts no proxy and records its peer (tests/isolation/). REST tests share one
 database for the session: each creates its own organizations (unique slugs) and
 only ever looks at its own rows.
 
-Who may call what is the matrix's job (tests/test_isolation.py); these tests are
+Who may call what is the matrix's job (tests/isolation/); these tests are
 about what gets recorded and how the RPCs behave.
 
 One file per concern; this conftest holds their fixtures (`via`, `team`, `proxied_rest`),

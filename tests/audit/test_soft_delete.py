@@ -4,7 +4,7 @@ active and trash views, restore, purge and empty_trash, and that each step is au
 
 Like the audit tests beside it (whose transports and fixtures, in conftest.py, these tests reuse), most
 tests run through SQL as the API caller and through the real REST API, and read
-effects back as the superuser. Who may call what is in tests/test_isolation.py.
+effects back as the superuser. Who may call what is in tests/isolation/.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ gateway, where those SQLSTATEs become HTTP statuses (23505 -> 409, 23514/22xxx/P
 -> 400, PT404 -> 404, 42501 -> 403 signed in and 401 anonymous). REST tests share one
 database for the session, so they create their own organizations with unique slugs.
 
-The cross-tenant matrix and the attack probes live in tests/test_isolation.py.
+The cross-tenant matrix and the attack probes live in tests/isolation/.
 """
 
 from __future__ import annotations
