@@ -1,8 +1,4 @@
-"""What deleting an organization, an auth user or a profile takes with it.
-
-Every test runs on its own clone of the migrated template (`db`), as a superuser
-unless it acts as an API caller (`make_user().sql`, `anon.sql`, `service_role.sql`).
-"""
+"""What deleting an organization, an auth user or a profile takes with it."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""The schema's indexes: each expected one, no duplicate, every foreign key leads one.
-
-Every test runs on its own clone of the migrated template (`db`), as a superuser
-unless it acts as an API caller (`make_user().sql`, `anon.sql`, `service_role.sql`).
-"""
+"""The schema's indexes: each expected one, no duplicate, every foreign key leads one."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""The migration files: names, order, and what applying them makes.
-
-Every test runs on its own clone of the migrated template (`db`), as a superuser
-unless it acts as an API caller (`make_user().sql`, `anon.sql`, `service_role.sql`).
-"""
+"""The migration files: names, order, and what applying them makes."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""Functions and privileges: trigger functions, search_path, the private schema, repeatable files.
-
-Every test runs on its own clone of the migrated template (`db`), as a superuser
-unless it acts as an API caller (`make_user().sql`, `anon.sql`, `service_role.sql`).
-"""
+"""Functions and privileges: trigger functions, search_path, the private schema, repeatable files."""
 
 from __future__ import annotations
 

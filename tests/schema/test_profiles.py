@@ -1,8 +1,4 @@
-"""Profiles follow auth.users: sign-up, email changes, SSO accounts.
-
-Every test runs on its own clone of the migrated template (`db`), as a superuser
-unless it acts as an API caller (`make_user().sql`, `anon.sql`, `service_role.sql`).
-"""
+"""Profiles follow auth.users: sign-up, email changes, SSO accounts."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""RLS closed by default: enabled on every table, nothing visible or writable without policies.
-
-Every test runs on its own clone of the migrated template (`db`), as a superuser
-unless it acts as an API caller (`make_user().sql`, `anon.sql`, `service_role.sql`).
-"""
+"""RLS closed by default: enabled on every table, nothing visible or writable without policies."""
 
 from __future__ import annotations
 

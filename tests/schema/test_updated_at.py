@@ -1,8 +1,4 @@
-"""updated_at, set by the database.
-
-Every test runs on its own clone of the migrated template (`db`), as a superuser
-unless it acts as an API caller (`make_user().sql`, `anon.sql`, `service_role.sql`).
-"""
+"""updated_at, set by the database."""
 
 from __future__ import annotations
 
