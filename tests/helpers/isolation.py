@@ -97,7 +97,10 @@ def fresh_world(su: psycopg.Connection, users: dict[str, Any]) -> World:
     world = build_world(su, users)
     world.ids["outsider_id"] = users["outsider"].id
     world.ids["profile_member"] = users["member"].id
-    # An auth user without an email has no profile: the target of a profile insert.
-    world.ids["emailless_user"] = str(scalar(su, "insert into auth.users (id, aud, role) values (gen_random_uuid(), 'authenticated', "
-                                                "'authenticated') returning id"))
+    # An auth user without an email has no profile: the target of a profile insert. Its
+    # timestamps as GoTrue writes them: the REST database is shared, and the admin API
+    # lists every user (tests/test_auth.py).
+    world.ids["emailless_user"] = str(scalar(su, "insert into auth.users (id, aud, role, created_at, updated_at) values "
+                                                "(gen_random_uuid(), 'authenticated', 'authenticated', now(), now()) "
+                                                "returning id"))
     return world
