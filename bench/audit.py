@@ -115,74 +115,29 @@ HEADERS = {"user-agent": "supakit-bench-audit", "x-forwarded-for": "203.0.113.7"
 COPIES = ("plain", "audited", "diff", "staged", "legacy")
 
 
-def copy_of_projects(table: str) -> str:
-    return f"""
-create table {table} (like public.projects including all);
-alter table {table}
-  add foreign key (organization_id) references public.organizations (id) on delete cascade,
-  add foreign key (deleted_by) references public.profiles (id) on delete set null;
-"""
+def sql_file(name: str) -> str:
+    """bench/sql/NAME: the SQL only this bench runs (the designs it compares, its setup)."""
+    return (HERE / "sql" / name).read_text()
 
 
-SETUP = (
-    "create schema bench;\n"
-    f"""
-insert into public.organizations (id, name, slug)
-select md5('bulk-org' || o)::uuid, 'Bulk organization ' || o, 'bulk-org-' || o
-from generate_series(1, {BULK_ORGS}) o;
-"""
-    + "".join(copy_of_projects(f"bench.projects_{name}") for name in COPIES)
-    + (HERE / "sql" / "audit_legacy.sql").read_text()
-    + (HERE / "sql" / "audit_staged.sql").read_text()
-    + (HERE / "sql" / "audit_diff_update.sql").read_text()
-    + f"""
-select private.enable_audit('bench.projects_audited', 'id', 'organization_id');
-select private.enable_audit('bench.projects_diff', 'id', 'organization_id');
-create or replace trigger audit_update after update on bench.projects_diff
-  referencing old table as old_rows new table as new_rows
-  for each statement execute function bench.diff_audit_update('id', 'organization_id');
-select bench.enable_staged_audit('bench.projects_staged', 'id', 'organization_id');
-select bench.enable_legacy_audit('bench.projects_legacy', 'id', 'organization_id');
+# Read by bench/sql/audit_setup.sql with current_setting().
+SETUP_SETTINGS = {
+    "bench.bulk_orgs": str(BULK_ORGS), "bench.member_id": MEMBER_ID,
+    "bench.member_email": MEMBER_EMAIL, "bench.admin_id": ADMIN_ID,
+}
+SETUP_FILES = ("audit_legacy.sql", "audit_staged.sql", "audit_diff_update.sql", "audit_setup.sql")
 
--- The member of the single-row and REST parts, its organization and membership (as GoTrue writes users).
-insert into auth.users (id, aud, role, email, raw_user_meta_data, raw_app_meta_data, created_at, updated_at)
-values ('{MEMBER_ID}', 'authenticated', 'authenticated', '{MEMBER_EMAIL}', '{{"name": "Bench Member"}}',
-        '{{"provider": "email", "providers": ["email"]}}', now(), now());
-insert into public.organizations (id, name, slug) values (md5('rest-org')::uuid, 'REST organization', 'rest-org');
-insert into public.organization_members (organization_id, user_id, role)
-values (md5('rest-org')::uuid, '{MEMBER_ID}', 'member');
 
--- An unaudited projects, exposed like projects: foreign keys, RLS, grants.
-{copy_of_projects("public.bench_projects_plain")}
-alter table public.bench_projects_plain enable row level security;
-revoke insert, update on public.bench_projects_plain from anon, authenticated;
-grant insert (id, name, organization_id) on public.bench_projects_plain to authenticated;
-grant update (name) on public.bench_projects_plain to authenticated;
-revoke truncate, references, trigger on public.bench_projects_plain from anon, authenticated;
+def set_up(conn) -> None:
+    """The bench schema, the three designs, the copies of projects and the users (autocommit)."""
+    conn.execute("create schema bench")
+    for name, value in SETUP_SETTINGS.items():
+        conn.execute("select set_config(%s, %s, false)", (name, value))
+    for name in SETUP_FILES:
+        conn.execute(sql_file(name))
+    for (statement,) in conn.execute(sql_file("audit_copy_policies.sql")).fetchall():
+        conn.execute(statement)
 
--- The admin reading the log: of one organization that exists (the entries' other
--- organizations need not: audit_logs has no foreign key).
-insert into auth.users (id, email, raw_user_meta_data)
-values ('{ADMIN_ID}', 'admin@bench.test', '{{"name": "Bench Admin"}}');
-insert into public.organizations (id, name, slug) values (md5('list-org-0')::uuid, 'Listed organization', 'list-org');
-insert into public.organization_members (organization_id, user_id, role)
-values (md5('list-org-0')::uuid, '{ADMIN_ID}', 'admin');
-"""
-)
-
-# projects' policies, recreated on a copy (TARGET) from the catalog (so they are the same
-# whatever sql/policies/projects.sql says today).
-COPY_POLICIES = """
-select format('create policy %I on public.TARGET as %s for %s to %s%s%s',
-              p.polname,
-              case when p.polpermissive then 'permissive' else 'restrictive' end,
-              case p.polcmd when 'r' then 'select' when 'a' then 'insert' when 'w' then 'update'
-                            when 'd' then 'delete' else 'all' end,
-              (select string_agg(quote_ident(r.rolname), ', ') from pg_roles r where r.oid = any (p.polroles)),
-              coalesce(' using (' || pg_get_expr(p.polqual, p.polrelid) || ')', ''),
-              coalesce(' with check (' || pg_get_expr(p.polwithcheck, p.polrelid) || ')', ''))
-from pg_policy p where p.polrelid = 'public.projects'::regclass order by p.polname
-"""
 
 INSERT = ("insert into {table} (name, organization_id) "
           f"select 'Project ' || g, md5('bulk-org' || (g % {BULK_ORGS} + 1))::uuid "
@@ -207,20 +162,6 @@ SINGLE_VARIANTS = {
     "partitioned": "bench.projects_audited",
     "legacy": "bench.projects_legacy",
 }
-
-SINGLE_ROWS_FUNCTION = """
-create function pg_temp.single_rows(target text, n int) returns float language plpgsql as $$
-declare
-  started timestamptz := clock_timestamp();
-begin
-  for i in 1..n loop
-    execute format('insert into %s (name, organization_id) values ($1, $2)', target)
-      using 'Single ' || i, md5('bulk-org1')::uuid;
-  end loop;
-  return extract(epoch from clock_timestamp() - started) * 1e6 / n;
-end;
-$$"""
-
 
 def timed(conn, sql: str, params=None) -> float:
     started = time.perf_counter()
@@ -291,7 +232,7 @@ def member_session(conn) -> None:
     """PostgREST's settings for the member, for the whole session (as its requests set them)."""
     conn.execute("select set_config('request.jwt.claims', %s, false), set_config('request.headers', %s, false)",
                  [json.dumps(CLAIMS), json.dumps(HEADERS)])
-    conn.execute(SINGLE_ROWS_FUNCTION)
+    conn.execute(sql_file("audit_single_rows.sql"))
 
 
 def single_rows(conn, table: str, rows: int) -> float:
@@ -572,9 +513,7 @@ def main() -> None:
     try:
         databases.create_migrated(server, DBNAME, project, authenticator_password)
         with server.connect(DBNAME, autocommit=True) as conn:
-            conn.execute(SETUP)
-            for (statement,) in conn.execute(COPY_POLICIES.replace("TARGET", "bench_projects_plain")).fetchall():
-                conn.execute(statement)
+            set_up(conn)
 
         print(f"bulk: {BULK_ROWS} rows per statement, {BULK_ROUNDS} interleaved rounds", flush=True)
         inserts, updates = bulk(server)

@@ -82,9 +82,10 @@ SETTINGS = {
     "autovacuum": "off",  # the seed is vacuumed explicitly; nothing runs behind the figures
 }
 
-NAIVE_POLICY = (
-    "exists (select 1 from public.organization_members m"
-    " where m.organization_id = projects.organization_id and m.user_id = auth.uid())"
+# The naive policy's USING expression: bench/sql/rls_naive_policy.sql, its comments left out.
+NAIVE_POLICY = "\n".join(
+    line for line in (Path(__file__).resolve().parent / "sql" / "rls_naive_policy.sql").read_text().splitlines()
+    if line.strip() and not line.startswith("--")
 )
 
 # Deterministic ids (md5 of a label), so every run seeds the same data.

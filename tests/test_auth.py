@@ -13,27 +13,11 @@ import uuid
 import httpx
 import jwt
 import pytest
-from supabase import ClientOptions, create_client
-from supabase_auth.errors import AuthApiError, AuthWeakPasswordError
+from supabase_auth.errors import AuthWeakPasswordError
 
 from supakit import tokens
 
-PASSWORD = "correct horse battery"
-
-
-def client_for(rest, key: str | None = None):
-    """A fresh app: its own supabase-py client and session store."""
-    return create_client(rest.url, key or rest.anon_key, options=ClientOptions(auto_refresh_token=False))
-
-
-def email() -> str:
-    return f"auth-{uuid.uuid4().hex[:10]}@example.test"
-
-
-def api_error(call) -> AuthApiError:
-    with pytest.raises(AuthApiError) as info:
-        call()
-    return info.value
+from helpers.auth import PASSWORD, api_error, client_for, email
 
 
 def test_sign_up_returns_a_session_with_gotrue_claims_and_rows(rest, rest_db):

@@ -8,19 +8,17 @@ as `supabase start` runs with `enable_confirmations = true` or
 from __future__ import annotations
 
 import re
-import uuid
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
 from supabase import ClientOptions, create_client
-from supabase_auth.errors import AuthApiError
 
 from supakit import tokens
 from supakit.rest import start_rest
 
-PASSWORD = "correct horse battery"
+from helpers.auth import PASSWORD, api_error, client_for, email
 
 
 @pytest.fixture(scope="module")
@@ -34,20 +32,6 @@ def strict(supakit_session, rest_database, tmp_path_factory):
     endpoint.log = state / "auth" / "auth.log"
     yield endpoint
     endpoint.stop()
-
-
-def client_for(endpoint):
-    return create_client(endpoint.url, endpoint.anon_key, options=ClientOptions(auto_refresh_token=False))
-
-
-def email() -> str:
-    return f"flow-{uuid.uuid4().hex[:10]}@example.test"
-
-
-def api_error(call) -> AuthApiError:
-    with pytest.raises(AuthApiError) as info:
-        call()
-    return info.value
 
 
 def link_for(endpoint, address: str, what: str = "confirmation link") -> str:

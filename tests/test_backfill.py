@@ -14,7 +14,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -26,7 +25,10 @@ from supakit.backfill import BackfillError, Progress, backfill, saved_progress, 
 from supakit.commands import backfill as backfill_command
 from supakit.errors import ConfigError
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import ROOT, one
+from helpers.cli import app_with
+
+
 ROWS = 2500
 SET_SQL = "first_name = split_part(name, ' ', 1), last_name = substring(name from position(' ' in name) + 1)"
 WHERE_SQL = "first_name is null"
@@ -52,10 +54,6 @@ def people(db: psycopg.Connection) -> str:
 @pytest.fixture
 def url(supakit_server, db: psycopg.Connection) -> str:
     return supakit_server.url(db.info.dbname)
-
-
-def one(conn: psycopg.Connection, query: str, params: tuple | None = None):
-    return conn.execute(query, params).fetchone()[0]
 
 
 def touched(db: psycopg.Connection) -> dict[int, int]:
@@ -230,14 +228,7 @@ def test_a_connection_inside_a_transaction_is_refused(url, people):
 
 
 def command_app() -> typer.Typer:
-    app = typer.Typer()
-
-    @app.callback()
-    def _root() -> None:
-        """Keep `backfill` a sub-command, as in supakit's own app."""
-
-    backfill_command.register(app)
-    return app
+    return app_with(backfill_command)
 
 
 def test_command_prints_progress_and_verifies(db, url, people):

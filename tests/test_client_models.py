@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-
 import typer
 from typer.testing import CliRunner
 
 from supakit.client import codegen, models
 from supakit.commands import gen
+
+from helpers.cli import app_with
 
 
 def test_committed_models_match_the_migrated_schema(db):
@@ -67,14 +68,7 @@ def test_rows_parse_what_the_api_returns():
 
 
 def _app() -> typer.Typer:
-    app = typer.Typer()
-
-    @app.callback()
-    def main() -> None:
-        """supakit"""
-
-    gen.register(app)
-    return app
+    return app_with(gen)
 
 
 def test_gen_models_command_writes_and_checks(db, supakit_server, database, tmp_path):

@@ -19,13 +19,6 @@ from supakit.client.transport import PoolTransport, RestTransport
 from supakit.errors import ConfigError
 
 
-@pytest.fixture(scope="module")
-def pool(supakit_server, rest_database, supakit_session):
-    url = supakit_server.url(rest_database, user="authenticator", password=supakit_session.authenticator_password)
-    with Pool(url, max_size=2) as opened:
-        yield opened
-
-
 def new_org(client: Client):
     return client.organizations.create("Acme", f"tr-{uuid.uuid4().hex[:12]}")
 

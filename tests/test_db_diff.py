@@ -15,9 +15,9 @@ import pytest
 from supakit.migrate.diff import split
 from supakit.providers.base import free_port
 
-pytestmark = pytest.mark.backend_independent  # the local stack runs its own Postgres
+from helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.backend_independent  # the local stack runs its own Postgres
 
 BY_HAND = """
 create table public.notes (id bigint generated always as identity primary key, body text not null);

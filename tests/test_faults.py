@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -25,9 +23,11 @@ from supakit.migrate import MigrationError, migrate
 from supakit.project import load_project
 from supakit.providers.base import free_port
 
+from helpers import ROOT, one
+from helpers.stack import own_stack
+
 pytestmark = [pytest.mark.slow, pytest.mark.backend_independent]  # the stack runs its own Postgres
 
-ROOT = Path(__file__).resolve().parents[1]
 SLEEPY = """-- A migration of several statements that takes its time: killed in the middle.
 create table public.fault_probe (id int primary key, note text not null);
 alter table public.fault_probe enable row level security;
@@ -74,21 +74,8 @@ class Cli:
 @pytest.fixture(scope="module")
 def stack():
     """This project's SQL in a temp dir, its own stack on free ports, torn down after."""
-    root = Path(tempfile.mkdtemp(prefix="supakit-faults-"))
-    os.chmod(root, 0o755)  # the postgres OS user must reach the data directory
-    shutil.copytree(ROOT / "sql", root / "sql")
-    cli = Cli(root)
-    try:
-        cli.run("up", "--api-port", str(free_port()), "--db-port", str(free_port()))
+    with own_stack(Cli, "supakit-faults-") as cli:
         yield cli
-    finally:
-        cli.run("down", check=False)
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def one(url: str, query: str, params: tuple = ()) -> object:
-    with psycopg.connect(url, autocommit=True) as conn:
-        return conn.execute(query, params).fetchone()[0]
 
 
 def wait_for_query(url: str, fragment: str, seconds: float = 30.0) -> None:

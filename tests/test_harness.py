@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
-
 import pytest
 
 from supakit import tokens
 from supakit.bootstrap import apply_bootstrap
 from supakit.testing import databases
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_isolation_write(db):

@@ -20,7 +20,9 @@ from supakit.project import Project
 from supakit.providers.local import find_bindir
 from supakit.testing import databases
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import ROOT, one
+
+
 REAL = Project(ROOT)
 
 
@@ -68,11 +70,6 @@ def schema_dump(url: str) -> str:
     return "\n".join(line for line in result.stdout.splitlines() if not line.startswith(noise))
 
 
-def one(url: str, query: str, params=None):
-    with psycopg.connect(url, autocommit=True) as conn:
-        return conn.execute(query, params).fetchone()[0]
-
-
 # -- the real schema ---------------------------------------------------------------
 
 
@@ -107,6 +104,26 @@ def test_full_project_rolls_back_and_reapplies_repeatables(empty_url):
     # All the way down: nothing of the project is left, repeatables included.
     rollback(empty_url, REAL, count=len(first.applied))
     assert schema_dump(empty_url) == baseline
+
+
+def test_generated_objects_are_recorded_and_torn_down(empty_url):
+    """What enable_audit and enable_soft_delete make with `execute format(...)` is in
+    private.generated_objects; a rollback drops it all (views too), migrate makes it again."""
+    migrate(empty_url, REAL)
+    listed = "select kind, relation, name from private.generated_objects order by 1, 2, 3"
+    with psycopg.connect(empty_url, autocommit=True) as conn:
+        generated = conn.execute(listed).fetchall()
+    assert ("view", "public.active_projects", "active_projects") in generated
+    assert ("trigger", "public.active_projects", "soft_delete") in generated
+    assert ("trigger", "public.profiles", "audit_insert") in generated
+    assert len(generated) == 5 * 4 + 4  # five audited tables, one soft-deletable
+    rollback(empty_url, REAL, count=1)
+    assert one(empty_url, "select to_regclass('public.active_projects') is null and "
+                          "to_regclass('public.trashed_projects') is null")
+    assert one(empty_url, "select count(*) from pg_trigger where tgname like 'audit_%'") == 0
+    migrate(empty_url, REAL)
+    with psycopg.connect(empty_url, autocommit=True) as conn:
+        assert conn.execute(listed).fetchall() == generated
 
 
 def test_plain_yoyo_applies_the_versioned_migrations(empty_url):

@@ -19,7 +19,9 @@ import pytest
 from supakit.auth.users import create_user
 from supakit.providers.base import free_port
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import ROOT
+from helpers.stack import own_stack
+
 
 pytestmark = pytest.mark.backend_independent  # the stack runs its own Postgres
 
@@ -49,17 +51,8 @@ class StackCli:
 @pytest.fixture(scope="module")
 def stack():
     """A copy of this project's SQL in a temp dir, its stack on free ports, torn down after."""
-    # Not under pytest's tmp_path (mode 0700): the postgres OS user must reach .supakit/db.
-    root = Path(tempfile.mkdtemp(prefix="supakit-stack-"))
-    os.chmod(root, 0o755)
-    shutil.copytree(ROOT / "sql", root / "sql")
-    cli = StackCli(root)
-    try:
-        cli.run("up", "--api-port", str(free_port()), "--db-port", str(free_port()))
+    with own_stack(StackCli, "supakit-stack-") as cli:
         yield cli
-    finally:
-        cli.run("down", check=False)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_up_serves_rest_through_the_gateway(stack):

@@ -191,7 +191,9 @@ end;
 $$;
 
 -- Audit a table: one statement. `key` and `organization` name its columns
--- (organization null for tables that belong to no organization).
+-- (organization null for tables that belong to no organization). Its four
+-- triggers are recorded in private.generated_objects (migration 0016), where the
+-- migrator's teardown and `supakit doctor` find them.
 create or replace function private.enable_audit(target regclass, key text, organization text default null)
 returns void
 language plpgsql
@@ -214,6 +216,12 @@ begin
     'create or replace trigger audit_key_is_fixed before update of %1$I on %2$s for each row '
     'when (old.%1$I is distinct from new.%1$I) execute function private.refuse_key_change(%3$L)',
     key, target, key);
+  if pg_catalog.to_regclass('private.generated_objects') is not null then
+    insert into private.generated_objects (kind, relation, name, generated_by)
+    select 'trigger', target::text, t.name, 'private.enable_audit'
+    from (values ('audit_insert'), ('audit_update'), ('audit_delete'), ('audit_key_is_fixed')) as t(name)
+    on conflict do nothing;
+  end if;
 end;
 $$;
 

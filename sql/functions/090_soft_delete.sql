@@ -61,6 +61,8 @@ $$;
 -- Make a table soft-deletable: one statement. The table needs deleted_at
 -- (timestamptz) and deleted_by (uuid) columns. Adds the trigger and two views,
 -- active_<table> and trashed_<table>, both security_invoker so RLS applies.
+-- What it creates is recorded in private.generated_objects (migration 0016), where
+-- the migrator's teardown and `supakit doctor` find it.
 create or replace function private.enable_soft_delete(target regclass, key text default 'id')
 returns void
 language plpgsql
@@ -98,6 +100,17 @@ begin
   -- anon reads them like the table: RLS (security_invoker) shows it nothing.
   execute pg_catalog.format('grant select on %I.%I, %I.%I to anon',
     schema_name, 'active_' || table_name, schema_name, 'trashed_' || table_name);
+  if pg_catalog.to_regclass('private.generated_objects') is not null then
+    insert into private.generated_objects (kind, relation, name, generated_by)
+    values ('trigger', target::text, 'soft_delete', 'private.enable_soft_delete'),
+           ('view', pg_catalog.format('%I.%I', schema_name, 'active_' || table_name), 'active_' || table_name,
+            'private.enable_soft_delete'),
+           ('view', pg_catalog.format('%I.%I', schema_name, 'trashed_' || table_name), 'trashed_' || table_name,
+            'private.enable_soft_delete'),
+           ('trigger', pg_catalog.format('%I.%I', schema_name, 'active_' || table_name), 'soft_delete',
+            'private.enable_soft_delete')
+    on conflict do nothing;
+  end if;
 end;
 $$;
 

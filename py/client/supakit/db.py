@@ -15,7 +15,8 @@ from typing import Any
 
 import psycopg
 
-API_ROLES = ("anon", "authenticated", "service_role")
+# The roles a PostgREST request may run as (the JWT's `role`), service_role included.
+REQUEST_ROLES = ("anon", "authenticated", "service_role")
 
 
 def request_settings(
@@ -25,8 +26,8 @@ def request_settings(
     path: str = "/",
 ) -> dict[str, str]:
     role = str(claims.get("role") or "anon")
-    if role not in API_ROLES:
-        raise ValueError(f"role {role!r} in claims is not an API role ({', '.join(API_ROLES)})")
+    if role not in REQUEST_ROLES:
+        raise ValueError(f"role {role!r} in claims is not an API role ({', '.join(REQUEST_ROLES)})")
     return {
         "role": role,
         "request.jwt.claims": json.dumps(dict(claims)),

@@ -8,7 +8,7 @@ import typer
 
 from .. import config
 from ..doctor import CHECKS, Level, diagnose
-from ..doctor.report import as_json, check_list, failing, human
+from ..doctor.report import FORMATS, check_list, failing, render
 from ..lint.context import parse_schemas
 from .common import DATABASE_URL_HELP, database_url, optional_project, project
 from .lint import EXPOSED_HELP
@@ -20,7 +20,8 @@ def register(app: typer.Typer) -> None:
 
 def doctor(
     database_url_option: str = typer.Option(None, "--database-url", help=DATABASE_URL_HELP),
-    json_output: bool = typer.Option(False, "--json"),
+    json_output: bool = typer.Option(False, "--json", help="the same as --format json"),
+    fmt: str = typer.Option("human", "--format", help=f"output: {', '.join(FORMATS)}"),
     fail_level: str = typer.Option("warn", "--fail-level", help="exit 1 on a finding at this level or above: error, warn or info"),
     exposed_schemas: str = typer.Option(None, "--exposed-schemas", envvar="SUPAKIT_EXPOSED_SCHEMAS", help=EXPOSED_HELP),
     list_checks: bool = typer.Option(False, "--list-checks", help="print every check id and exit"),
@@ -34,6 +35,8 @@ def doctor(
         threshold = Level.parse(fail_level)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--fail-level") from None
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"{fmt!r}: use one of {', '.join(FORMATS)}", param_hint="--format")
     unknown = [name for name in only or () if name not in CHECKS]
     if unknown:
         raise typer.BadParameter(f"no check {', '.join(unknown)} (see --list-checks)", param_hint="--check")
@@ -43,7 +46,9 @@ def doctor(
         exposed_schemas = ",".join(proj.settings.schemas) if proj is not None else "public"
     with psycopg.connect(url, autocommit=True) as conn:
         findings = diagnose(conn, sorted(parse_schemas(exposed_schemas)), only or None)
-    typer.echo(as_json(findings) if json_output else human(findings))
+    output = render("json" if json_output else fmt, findings)
+    if output:
+        typer.echo(output)
     if failing(findings, threshold):
         raise typer.Exit(1)
 

@@ -2,7 +2,7 @@
 
     findings = diagnose(conn, exposed=("public",))
 
-Each check is a catalog query (modules `rls`, `exposure`, `functions`, `indexes`);
+Each check is a catalog query (modules `rls`, `exposure`, `functions`, `generated`, `indexes`, `limits`);
 policy expressions and function bodies are read with Postgres' own parser (pglast).
 The doctor only reads: it runs in a read-only transaction.
 """
@@ -13,9 +13,10 @@ from collections.abc import Iterable
 
 import psycopg
 
-from . import rls, exposure, functions, indexes, limits  # noqa: F401,I001  (register the checks, in report order)
+from . import rls, exposure, functions, generated, indexes, limits  # noqa: F401,I001  (register the checks, in report order)
 from . import distribution  # noqa: F401  (off by default: `--check distribution-blockers`)
-from .checks import API_ROLES, CHECKS, Check, Context, Finding, Level
+from ..findings import Finding, Level
+from .checks import CHECKS, END_USER_ROLES, Check, Context
 
 __all__ = ["CHECKS", "Check", "Finding", "Level", "diagnose"]
 
@@ -31,10 +32,10 @@ def diagnose(
             conn.execute("set transaction read only")
         present = conn.execute(
             "select array(select rolname::text from pg_catalog.pg_roles where rolname = any(%s) order by 1)",
-            (list(API_ROLES),),
+            (list(END_USER_ROLES),),
         ).fetchone()[0]
         ctx = Context(conn, tuple(exposed), tuple(present))
         for check in chosen:
             for issue in check.run(ctx):
-                findings.append(Finding(check.id, issue.level or check.level, issue.object, issue.message, check.why, check.fix))
-    return sorted(findings, key=lambda f: (-f.level, f.check, f.object))
+                findings.append(Finding.of(check, issue.message, object=issue.object, level=issue.level))
+    return sorted(findings, key=lambda f: (-f.level, f.rule, f.object))

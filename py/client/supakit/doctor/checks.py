@@ -1,4 +1,4 @@
-"""The doctor's vocabulary: levels, checks (catalog queries), and what they find.
+"""The doctor's vocabulary: checks (catalog queries, each a `supakit.findings.Rule`) and what they find.
 
 Each check carries a `bad`/`good` SQL pair: `bad` creates the problem in a migrated
 database, `good` (run after it) fixes it. Tests run both; docs/doctor.md shows them.
@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from enum import IntEnum
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
+
+from ..findings import Level, Registry, Rule
 
 # Schemas Supabase (or an extension) manages, and our own bookkeeping: not the app's
 # objects to judge, except where a check is about them (bookkeeping-exposed).
@@ -22,23 +23,9 @@ MANAGED_SCHEMAS = (
     "pgsodium", "pgsodium_masks", "vault", "net", "cron", "pgbouncer", "_analytics", "pgtle",
     "topology", "tiger", "tiger_data", "supakit_migrations",
 )
-API_ROLES = ("anon", "authenticated")
-
-
-class Level(IntEnum):
-    INFO = 1
-    WARN = 2
-    ERROR = 3
-
-    def __str__(self) -> str:
-        return self.name.lower()
-
-    @classmethod
-    def parse(cls, text: str) -> Level:
-        try:
-            return cls[text.strip().upper()]
-        except KeyError:
-            raise ValueError(f"unknown level {text!r}: use error, warn or info") from None
+# The roles an end user's request runs as: what RLS and grants must hold back. Not
+# service_role (the project's own key, which bypasses RLS), unlike supakit.db.REQUEST_ROLES.
+END_USER_ROLES = ("anon", "authenticated")
 
 
 @dataclass(frozen=True)
@@ -54,46 +41,25 @@ class Issue:
 class Context:
     conn: psycopg.Connection
     exposed: tuple[str, ...]
-    api_roles: tuple[str, ...] = ()
+    end_user_roles: tuple[str, ...] = ()  # those of END_USER_ROLES the database has
 
     def rows(self, query: str, **params: Any) -> list[dict[str, Any]]:
-        params = {"exposed": list(self.exposed), "managed": list(MANAGED_SCHEMAS), "api_roles": list(self.api_roles), **params}
+        params = {"exposed": list(self.exposed), "managed": list(MANAGED_SCHEMAS), "end_user_roles": list(self.end_user_roles), **params}
         with self.conn.cursor(row_factory=dict_row) as cur:
             cur.execute(query, params)
             return cur.fetchall()
 
 
-@dataclass(frozen=True)
-class Check:
-    id: str
-    level: Level
-    group: str
-    summary: str
-    why: str
-    fix: str
+@dataclass(frozen=True, kw_only=True)
+class Check(Rule):
+    """A rule of the doctor: a catalog query (`run`), and whether it runs unless named."""
+
+    docs_page: str = field(default="docs/doctor.md", repr=False)
     run: Callable[[Context], Iterable[Issue]]
-    bad: str = ""
-    good: str = ""
     default: bool = True  # off-by-default checks run only when named (`supakit doctor --check ID`)
 
 
-@dataclass(frozen=True)
-class Finding:
-    check: str
-    level: Level
-    object: str
-    message: str
-    why: str = field(repr=False, default="")
-    fix: str = field(repr=False, default="")
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "check": self.check, "level": str(self.level), "object": self.object,
-            "message": self.message, "why": self.why, "fix": self.fix,
-        }
-
-
-CHECKS: dict[str, Check] = {}
+CHECKS: Registry[Check] = Registry()
 
 
 def check(
@@ -103,7 +69,10 @@ def check(
     """Register a check function under its id, with the text the report shows."""
 
     def register(func: Callable[[Context], Iterable[Issue]]) -> Callable[[Context], Iterable[Issue]]:
-        CHECKS[id] = Check(id, level, group, summary, why, fix, func, bad, good, default)
+        CHECKS.add(Check(
+            id=id, level=level, group=group, summary=summary, why=why, fix=fix, bad=bad, good=good,
+            run=func, default=default,
+        ))
         return func
 
     return register

@@ -9,7 +9,7 @@ from ..migrate.backend import SCHEMA as BOOKKEEPING_SCHEMA
 from ..migrate.backend import YOYO_TABLES
 from .checks import Context, Issue, Level, check, not_extension_member
 
-_READERS = """array(select r from unnest(%(api_roles)s::text[]) as r
+_READERS = """array(select r from unnest(%(end_user_roles)s::text[]) as r
                     where pg_catalog.has_table_privilege(r, {oid}, 'select') order by 1)"""
 
 
@@ -87,7 +87,7 @@ def auth_users_exposed(ctx: Context) -> Iterator[Issue]:
     rows = ctx.rows(
         f"""
         select distinct v.oid::regclass::text as name, v.relkind, v.reloptions, {readers('v.oid')} as readers,
-               array(select r from unnest(%(api_roles)s::text[]) as r
+               array(select r from unnest(%(end_user_roles)s::text[]) as r
                      where pg_catalog.has_table_privilege(r, 'auth.users'::regclass, 'select')) as direct
         from pg_catalog.pg_depend d
         join pg_catalog.pg_rewrite w on w.oid = d.objid
@@ -142,7 +142,7 @@ def bookkeeping_exposed(ctx: Context) -> Iterator[Issue]:
     rows = ctx.rows(
         """
         select c.oid::regclass::text as name, n.nspname = any(%(exposed)s) as exposed,
-               array(select r from unnest(%(api_roles)s::text[]) as r
+               array(select r from unnest(%(end_user_roles)s::text[]) as r
                      where pg_catalog.has_schema_privilege(r, n.oid, 'usage')
                        and pg_catalog.has_table_privilege(r, c.oid, 'select,insert,update,delete,truncate')
                      order by 1) as roles

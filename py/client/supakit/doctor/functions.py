@@ -122,7 +122,7 @@ def definer_executable(ctx: Context) -> Iterator[Issue]:
         select p.oid::regprocedure::text as name, n.nspname || '.' || p.proname as qualified,
                p.prosecdef as definer, n.nspname = any(%(exposed)s) as exposed,
                case when p.prosrc <> '' then p.prosrc else pg_catalog.pg_get_functiondef(p.oid) end as body,
-               array(select r from unnest(%(api_roles)s::text[]) as r
+               array(select r from unnest(%(end_user_roles)s::text[]) as r
                      where pg_catalog.has_function_privilege(r, p.oid, 'execute') order by 1) as executors
         from pg_catalog.pg_proc p
         join pg_catalog.pg_namespace n on n.oid = p.pronamespace
@@ -226,7 +226,7 @@ def definer_without_membership_check(ctx: Context) -> Iterator[Issue]:
         select p.oid::regprocedure::text as name, n.nspname || '.' || p.proname as qualified,
                p.prosecdef as definer, n.nspname = any(%(exposed)s) as exposed,
                case when p.prosrc <> '' then p.prosrc else pg_catalog.pg_get_functiondef(p.oid) end as body,
-               'authenticated' = any(%(api_roles)s::text[])
+               'authenticated' = any(%(end_user_roles)s::text[])
                  and pg_catalog.has_function_privilege('authenticated', p.oid, 'execute') as by_authenticated
         from pg_catalog.pg_proc p
         join pg_catalog.pg_namespace n on n.oid = p.pronamespace

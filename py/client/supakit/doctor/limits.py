@@ -78,7 +78,7 @@ def unbounded_text_column(ctx: Context) -> Iterator[Issue]:
         from pg_catalog.pg_class c
         join pg_catalog.pg_namespace n on n.oid = c.relnamespace
         join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
-        cross join unnest(%(api_roles)s::text[]) as r(role)
+        cross join unnest(%(end_user_roles)s::text[]) as r(role)
         where c.relkind in ('r', 'p') and n.nspname = any(%(exposed)s)
           and (pg_catalog.has_column_privilege(r.role, c.oid, a.attnum, 'insert')
                or pg_catalog.has_column_privilege(r.role, c.oid, a.attnum, 'update'))

@@ -1,46 +1,46 @@
-"""The doctor's findings for people and for programs, and whether they fail the run."""
+"""The doctor's findings for people, for programs (JSON) and for GitHub Actions, and whether they fail the run.
+
+The rendering is `supakit.findings.output`, shared with the lint; this module
+holds the doctor's words and its summary line.
+"""
 
 from __future__ import annotations
 
-import json
-from collections import Counter
 from collections.abc import Sequence
 
-from .checks import CHECKS, Finding, Level
+from ..findings import Finding
+from ..findings import output
+from ..findings.output import FORMATS, counts, failing
+from .checks import CHECKS
+
+VOICE = output.Voice(tool="supakit-doctor", rule_key="check", fix_label="fix", fix_sentence="Fix")
+
+__all__ = ["FORMATS", "VOICE", "as_json", "check_list", "counts", "failing", "github", "human", "render"]
 
 
-def counts(findings: Sequence[Finding]) -> dict[str, int]:
-    tally = Counter(str(f.level) for f in findings)
-    return {str(level): tally.get(str(level), 0) for level in sorted(Level, reverse=True)}
-
-
-def failing(findings: Sequence[Finding], fail_level: Level) -> bool:
-    return any(f.level >= fail_level for f in findings)
+def summary(findings: Sequence[Finding]) -> str:
+    tally = ", ".join(f"{n} {level}" for level, n in counts(findings).items())
+    return f"{output.plural(len(findings), 'finding')} ({tally}) from {len(CHECKS)} checks"
 
 
 def human(findings: Sequence[Finding]) -> str:
-    lines, explained = [], set()
-    for f in findings:
-        lines.append(f"{str(f.level).upper():5}  {f.check}  {f.object}: {f.message}")
-        if f.check not in explained:  # why and the fix once per check, not per finding
-            explained.add(f.check)
-            lines.append(f"       why: {f.why}")
-            lines.append(f"       fix: {f.fix}")
-    c = counts(findings)
-    summary = ", ".join(f"{n} {level}" for level, n in c.items())
-    lines.append(f"{len(findings)} finding{'s' if len(findings) != 1 else ''} ({summary}) from {len(CHECKS)} checks")
-    return "\n".join(lines)
+    return output.human(findings, VOICE, summary(findings))
 
 
 def as_json(findings: Sequence[Finding]) -> str:
-    return json.dumps(
-        {"counts": counts(findings), "checks_run": len(CHECKS), "findings": [f.as_dict() for f in findings]},
-        indent=2,
-    )
+    return output.as_json(findings, VOICE, counts=counts(findings), checks_run=len(CHECKS))
+
+
+def github(findings: Sequence[Finding]) -> str:
+    return output.github(findings, VOICE)
+
+
+def render(fmt: str, findings: Sequence[Finding]) -> str:
+    return {"human": human, "json": as_json, "github": github}[fmt](findings)
 
 
 def check_list() -> str:
-    return "\n".join(
-        f"{c.id:38} {str(c.level):5} {c.group:11} {c.summary}{'' if c.default else ' (off by default: --check ' + c.id + ')'}"
-        for c in CHECKS.values()
+    return output.rule_list(
+        CHECKS.values(), group_width=11, with_level=True,
+        note=lambda c: "" if c.default else f" (off by default: --check {c.id})",  # type: ignore[attr-defined]
     )

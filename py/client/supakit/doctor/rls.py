@@ -144,7 +144,7 @@ def multiple_permissive(ctx: Context) -> Iterator[Issue]:
             by_table[policy["table_name"]].append(policy)
     trusted = _bypassers(ctx)  # their policies are never evaluated
     for table, items in by_table.items():
-        roles = sorted(({r for p in items for r in p["roles"] if r != "public"} | set(ctx.api_roles)) - trusted)
+        roles = sorted(({r for p in items for r in p["roles"] if r != "public"} | set(ctx.end_user_roles)) - trusted)
         for code, action in ACTIONS.items():
             for role in roles:
                 names = [p["name"] for p in items if p["cmd"] in (code, "*") and _applies(p, role)]

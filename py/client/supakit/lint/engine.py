@@ -4,34 +4,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ..errors import ConfigError
+from ..findings import Finding
 from . import rules, suppress
-from .catalog import RULES_BY_ID, Rule
+from .catalog import RULES_BY_ID
 from .context import LintConfig, build
 from .rules import Hit
 from .source import FileKind, SqlFile, load, parse_text
-
-
-@dataclass(frozen=True)
-class Finding:
-    path: str
-    line: int
-    rule: str
-    message: str
-
-    @property
-    def info(self) -> Rule:
-        return RULES_BY_ID[self.rule]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "file": self.path, "line": self.line, "rule": self.rule, "message": self.message,
-            "why": self.info.why, "safe": self.info.safe,
-        }
 
 
 def lint_file(sql: SqlFile, config: LintConfig | None = None) -> list[Finding]:
@@ -41,7 +22,7 @@ def lint_file(sql: SqlFile, config: LintConfig | None = None) -> list[Finding]:
         hits = [Hit("parse-error", line, message)]
     else:
         hits = suppress.apply(sql, rules.run(build(sql, config)))
-    return [Finding(sql.display, h.line, h.rule, h.message) for h in hits]
+    return [Finding.of(RULES_BY_ID[h.rule], h.message, path=sql.display, line=h.line) for h in hits]
 
 
 def lint_text(

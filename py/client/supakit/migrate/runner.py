@@ -211,6 +211,8 @@ def _drop_repeatables(conn: psycopg.Connection, project: Project) -> list[str]:
     """Everything the repeatables define, gone, and their checksums with it."""
     repeatables = files.repeatables(project)
     with conn.transaction():
+        for generated in teardown.generated_drops(conn):
+            conn.execute(generated)
         for statement, table in teardown.drop_statements(repeatables):
             if table is None or _exists(conn, table):
                 conn.execute(statement)

@@ -5,13 +5,20 @@ put on them; functions and views that do not depend on a table would stay behind
 defined against a schema that no longer exists. So a rollback first drops every
 object the repeatables create, in reverse order, and re-applies them afterwards
 where the remaining schema allows.
+
+What the repeatables generate with `execute format(...)` (private.enable_audit's
+triggers, private.enable_soft_delete's views and triggers) is not in their text: the
+generators record it in private.generated_objects (migration 0016), and
+`generated_drops` reads it from there.
 """
 
 from __future__ import annotations
 
 import pglast
+import psycopg
 from pglast.enums import FunctionParameterMode
 from pglast.stream import RawStream
+from psycopg import sql
 
 from .files import Repeatable
 
@@ -56,3 +63,25 @@ def _drop_for(stmt) -> tuple[str, str | None] | None:
     if kind == "ViewStmt":
         return f"drop view if exists {render(stmt.view)} cascade", None
     return None
+
+
+GENERATED = "private.generated_objects"
+
+
+def generated_drops(conn: psycopg.Connection) -> list[sql.Composed]:
+    """Drop statements for what the generators recorded and still exists, newest first
+    (a trigger on a view before the view); the record is emptied with them."""
+    if conn.execute("select to_regclass(%s)", (GENERATED,)).fetchone()[0] is None:
+        return []
+    rows = conn.execute(
+        f"delete from {GENERATED} returning kind, relation, name, to_regclass(relation) is not null, created_at"
+    ).fetchall()
+    drops: list[sql.Composed] = []
+    for kind, relation, name, exists, _ in sorted(rows, key=lambda r: (r[4], r[0] == "trigger"), reverse=True):
+        if not exists:
+            continue  # gone with its table
+        if kind == "view":
+            drops.append(sql.SQL("drop view if exists {} cascade").format(sql.SQL(relation)))
+        else:
+            drops.append(sql.SQL("drop trigger if exists {} on {}").format(sql.Identifier(name), sql.SQL(relation)))
+    return drops

@@ -2,9 +2,9 @@
 (100_trash_rpcs.sql): what a DELETE does on each path and for each caller, the
 active and trash views, restore, purge and empty_trash, and that each step is audited.
 
-Like tests/test_audit.py (whose transports and fixtures these tests reuse), most
+Like the audit tests beside it (whose transports and fixtures, in conftest.py, these tests reuse), most
 tests run through SQL as the API caller and through the real REST API, and read
-effects back as the superuser. Who may call what is in tests/test_isolation.py.
+effects back as the superuser. Who may call what is in tests/isolation/.
 """
 
 from __future__ import annotations
@@ -13,11 +13,8 @@ import uuid
 
 import httpx
 import psycopg
-import pytest
 
-# Shared with the audit tests: `via` (SQL or REST), `team` (an organization with an
-# admin, a member and a viewer; an outsider with an organization of their own).
-from test_audit import CLIENT_AGENT, CLIENT_IP, Via, by, count, entry, log, only, proxied_rest, refused, team, via  # noqa: F401
+from helpers.audit import CLIENT_AGENT, CLIENT_IP, Via, by, count, entry, log, only, refused
 
 HINT_PURGE_ACTIVE = "delete it first: purging takes a project out of the trash for good"
 

@@ -1,0 +1,36 @@
+"""What the repeatables generated (private.generated_objects, migration 0016) and is no longer there."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .checks import Context, Issue, Level, check
+
+
+@check(
+    "generated-trigger-missing", Level.WARN, "security",
+    "a trigger private.enable_audit or enable_soft_delete made, gone from its table",
+    why="The generators record each trigger they create in private.generated_objects. One missing "
+        "from a table that is still there was dropped by hand: an audit trigger's writes go "
+        "unrecorded, a soft-delete trigger's deletes remove rows for good.",
+    fix="Run the generator again (`select private.enable_audit('<table>', '<key>', '<organization>');` "
+        "or `select private.enable_soft_delete('<table>');`), or `supakit migrate` after "
+        "changing its repeatable file.",
+    bad="drop trigger audit_update on public.projects;",
+    good="select private.enable_audit('public.projects', 'id', 'organization_id');",
+)
+def generated_trigger_missing(ctx: Context) -> Iterator[Issue]:
+    if not ctx.rows("select to_regclass('private.generated_objects') is not null as present")[0]["present"]:
+        return
+    rows = ctx.rows(
+        """
+        select g.relation, g.name, g.generated_by
+        from private.generated_objects g
+        where g.kind = 'trigger' and to_regclass(g.relation) is not null
+          and not exists (select 1 from pg_catalog.pg_trigger t
+                          where t.tgrelid = to_regclass(g.relation) and t.tgname = g.name)
+        order by 1, 2
+        """
+    )
+    for row in rows:
+        yield Issue(f"{row['name']} on {row['relation']}", f"was made by {row['generated_by']} and is gone")
