@@ -18,7 +18,7 @@ from pathlib import Path
 
 from supakit.bootstrap import apply_bootstrap
 from supakit.migrate import migrate
-from supakit.project import Project, find_project
+from supakit.project import Project, find_project, load_project
 from supakit.providers.local import start_local
 from supakit.testing import databases
 
@@ -38,8 +38,8 @@ def timed(fn) -> float:
 def project_copy() -> tuple[Project, Path]:
     """A copy of the project whose policy file the bench may edit."""
     root = Path(tempfile.mkdtemp(prefix="supakit-bench-"))
-    shutil.copytree(find_project().sql, root / "sql")
-    project = Project(root)
+    shutil.copytree(find_project().root / "sql", root / "sql")
+    project = load_project(root)
     policies = sorted(project.policies.glob("*.sql"))
     if policies:
         return project, policies[0]
@@ -58,8 +58,8 @@ def main() -> None:
             with server.connect(autocommit=True) as admin:
                 admin.execute(f'create database "{name}"')
             with server.connect(name, autocommit=True) as conn:
-                apply_bootstrap(conn)
-            url = server.url(name)
+                apply_bootstrap(conn, migrate_password=server.migrate_password)
+            url = server.migrate_url(name)  # as postgres, no superuser: as supakit migrate runs
             full.append(timed(lambda: migrate(url, project)))
             noop.append(timed(lambda: migrate(url, project)))
             policy.write_text(policy.read_text() + f"-- bench edit {round_}\n")
