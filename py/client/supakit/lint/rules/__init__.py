@@ -1,33 +1,14 @@
-"""The rule checks, one module per concern; each registers itself under its catalog id."""
+"""The rule checks, one module per concern; each registers itself under its catalog id
+(`registry.check`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import NamedTuple
-
 from ..catalog import RULES_BY_ID
 from ..context import FileContext
+from . import breaking, files, locking, supabase  # noqa: F401  (registers the checks)
+from .registry import CHECKS, Check, Hit, check
 
-
-class Hit(NamedTuple):
-    rule: str
-    line: int
-    message: str
-
-
-Check = Callable[[FileContext], Iterable[Hit]]
-CHECKS: dict[str, Check] = {}
-
-
-def check(rule_id: str) -> Callable[[Check], Check]:
-    if rule_id not in RULES_BY_ID:
-        raise KeyError(f"rule {rule_id!r} is not in the catalog")
-
-    def register(func: Check) -> Check:
-        CHECKS[rule_id] = func
-        return func
-
-    return register
+__all__ = ["CHECKS", "Check", "Hit", "check", "run"]
 
 
 def run(ctx: FileContext) -> list[Hit]:
@@ -37,6 +18,3 @@ def run(ctx: FileContext) -> list[Hit]:
         if ctx.file.kind in RULES_BY_ID[rule_id].kinds:
             hits.extend(func(ctx))
     return sorted(hits, key=lambda h: (h.line, h.rule))
-
-
-from . import breaking, files, locking, supabase  # noqa: E402,F401  (registers the checks)

@@ -12,7 +12,7 @@ from pglast.enums import AlterTableType, DropBehavior, ObjectType
 
 from ..context import FileContext
 from ..nodes import qualified, relation, strings
-from . import Hit, check
+from .registry import Hit, check
 
 _RELATIONS = {
     ObjectType.OBJECT_TABLE: "table",

@@ -9,7 +9,7 @@ from pglast.enums import TransactionStmtKind
 
 from ..context import FileContext
 from ..source import ROLLBACK_SUFFIX, load
-from . import Hit, check
+from .registry import Hit, check
 
 
 @check("missing-rollback")

@@ -15,7 +15,7 @@ from ..context import FileContext
 from ..expr import volatile_call
 from ..nodes import def_value, qualified, relation, strings, truthy
 from ..source import Statement
-from . import Hit, check
+from .registry import Hit, check
 
 _SERIAL_TYPES = frozenset({"serial", "serial2", "serial4", "serial8", "smallserial", "bigserial"})
 

@@ -10,7 +10,7 @@ from pglast.enums import AlterTableType, ObjectType, RoleSpecType, VariableSetKi
 from ..context import FileContext
 from ..expr import per_row_calls, reads_user_metadata
 from ..nodes import def_value, relation, schema_of, strings, truthy
-from . import Hit, check
+from .registry import Hit, check
 
 
 def _policies(ctx: FileContext) -> Iterator[tuple[int, str, ast.Node]]:
