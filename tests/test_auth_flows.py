@@ -18,7 +18,7 @@ from supabase import ClientOptions, create_client
 from supabase_auth.errors import AuthApiError
 
 from supakit import tokens
-from supakit.rest import start_rest
+from supakit.stack.rest import start_rest
 
 PASSWORD = "correct horse battery"
 

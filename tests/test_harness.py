@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from supakit import tokens
-from supakit.bootstrap import apply_bootstrap
+from supakit.stack.bootstrap import apply_bootstrap
 from supakit.testing import databases
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from supakit import Pool, processes
-from supakit.pooler import BINARY, PoolerConfig, start_pooler
+from supakit.stack.pooler import BINARY, PoolerConfig, start_pooler
 from supakit.providers.base import free_port
 
 

@@ -7,10 +7,11 @@ from pathlib import Path
 
 from typing import Any
 
-from . import gateway, postgrest, processes, tokens
+from .. import tokens
+from ..providers.base import PostgresServer, free_port
+from . import gateway, postgrest, processes
 from .auth import server as auth_server
 from .auth.settings import AuthSettings
-from .providers.base import PostgresServer, free_port
 
 
 @dataclass

@@ -17,18 +17,19 @@ from pathlib import Path
 
 import psycopg
 
-from . import config, cron, gateway, pooler, postgrest, processes, tokens
+from .. import config, tokens
+from ..errors import ConfigError
+from ..migrate import MigrateResult, migrate
+from ..project import Project
+from ..providers.base import ADMIN_ROLE, MIGRATE_ROLE, PostgresServer, free_port, wait_until_accepting
+from ..providers.local import LocalCluster, reachable_by_server_user
+from ..seed import apply_seed
+from . import cron, gateway, pooler, postgrest, processes
 from .auth import server as auth_server
 from .auth.settings import AuthSettings
 from .auth.users import create_session, create_user
 from .bootstrap import apply_bootstrap
-from .errors import ConfigError
-from .migrate import MigrateResult, migrate
-from .project import Project
-from .providers.base import ADMIN_ROLE, MIGRATE_ROLE, PostgresServer, free_port, wait_until_accepting
-from .providers.local import LocalCluster, reachable_by_server_user
 from .rest import RestEndpoint
-from .seed import apply_seed
 
 STACK_SETTINGS = {"max_connections": "100"}
 DB_NAME = "postgres"
@@ -211,7 +212,7 @@ class Stack:
         """Drop the local database, then bootstrap, migrate and seed it again (`supakit db reset`)."""
         if not self.state_file.exists() or not self.running()["postgres"]:
             raise ConfigError("the local stack is not running: `supakit up` first (reset only acts on the local stack)")
-        from .testing import databases
+        from ..testing import databases
 
         server = self.server
         databases.drop(server, DB_NAME, maintenance_db="template1")
