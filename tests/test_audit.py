@@ -159,7 +159,7 @@ def proxied_rest(rest, tmp_path_factory):
     """A second gateway in front of the same PostgREST, behind trusted proxies."""
     from types import SimpleNamespace
 
-    from supakit import gateway, processes
+    from supakit.stack import gateway, processes
     from supakit.providers.base import free_port
 
     config = gateway.GatewayConfig(free_port(), rest.postgrest_port, rest.anon_key, rest.service_key,
@@ -992,7 +992,7 @@ def test_the_migration_keeps_every_existing_entry(supakit_server):
 def test_where_pg_cron_exists_the_upkeep_is_scheduled(supakit_server):
     """As on Supabase: a database with pg_cron gets the daily upkeep job when migrated (on
     its own throwaway cluster, pg_cron being a preloaded library)."""
-    from supakit import cron
+    from supakit.stack import cron
     from supakit.stack.bootstrap import apply_bootstrap
     from supakit.migrate import migrate
     from supakit.project import Project
