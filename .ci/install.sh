@@ -29,7 +29,7 @@ service pgbouncer stop >/dev/null 2>&1 || true
 service postgresql stop >/dev/null 2>&1 || true
 
 python -m pip install -q --disable-pip-version-check -e '.[test,bench]'
-python -c 'from supakit.postgrest import ensure_postgrest; print("install.sh: postgrest at", ensure_postgrest())'
+python -c 'from supakit.stack.postgrest import ensure_postgrest; print("install.sh: postgrest at", ensure_postgrest())'
 
 if [ "${1:-}" = "--docker" ]; then
   bash .ci/docker.sh

@@ -76,7 +76,7 @@ import httpx
 from supakit import tokens
 from supakit.project import find_project
 from supakit.providers.local import TEST_SETTINGS, start_local
-from supakit.rest import start_rest
+from supakit.stack.rest import start_rest
 from supakit.testing import databases
 
 HERE = Path(__file__).resolve().parent

@@ -35,11 +35,11 @@ from postgrest import SyncPostgrestClient
 
 import common
 from supakit import Client, Pool, tokens
-from supakit.auth.users import create_user
+from supakit.stack.auth.users import create_user
 from supakit.project import find_project
 from supakit.testing import databases
 from supakit.providers.local import start_local
-from supakit.rest import RestEndpoint, start_rest
+from supakit.stack.rest import RestEndpoint, start_rest
 
 DBNAME = "bench_client"
 PROJECTS = 20

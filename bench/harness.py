@@ -47,7 +47,7 @@ from pathlib import Path
 from pytest_postgresql import factories
 
 def load(host, port, user, dbname, password, **_):
-    from supakit.bootstrap import apply_bootstrap
+    from supakit.stack.bootstrap import apply_bootstrap
     from supakit.migrate import migrate
     from supakit.project import load_project
     import psycopg

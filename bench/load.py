@@ -62,10 +62,10 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "py" / "client"))
 
-from supakit import gateway, postgrest, tokens  # noqa: E402
+from supakit import tokens  # noqa: E402
 from supakit.project import load_project  # noqa: E402
 from supakit.providers.base import free_port  # noqa: E402
-from supakit.stack import Stack  # noqa: E402
+from supakit.stack import Stack, gateway, postgrest  # noqa: E402
 
 from rawhttp import RawHttp, Response  # noqa: E402  (bench/ is on sys.path when run as a script)
 

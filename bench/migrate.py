@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from supakit.bootstrap import apply_bootstrap
+from supakit.stack.bootstrap import apply_bootstrap
 from supakit.migrate import migrate
 from supakit.project import Project, find_project, load_project
 from supakit.providers.local import start_local

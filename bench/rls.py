@@ -64,7 +64,7 @@ from supakit.db import act_as
 from supakit.project import find_project
 from supakit.testing import databases
 from supakit.providers.local import TEST_SETTINGS, start_local
-from supakit.rest import RestEndpoint, start_rest
+from supakit.stack.rest import RestEndpoint, start_rest
 
 ORGS = 10_000
 USERS = 50_000

@@ -55,7 +55,7 @@ from supakit.db import act_as
 from supakit.project import find_project
 from supakit.testing import databases
 from supakit.providers.local import TEST_SETTINGS, start_local
-from supakit.rest import RestEndpoint, start_rest
+from supakit.stack.rest import RestEndpoint, start_rest
 
 PROJECTS = 200_000  # generated rows: p = 1..PROJECTS
 OTHER_ORGS = 1_000

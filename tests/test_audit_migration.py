@@ -65,8 +65,8 @@ def test_the_migration_keeps_every_existing_entry(supakit_server):
 def test_where_pg_cron_exists_the_upkeep_is_scheduled(supakit_server):
     """As on Supabase: a database with pg_cron gets the daily upkeep job when migrated (on
     its own throwaway cluster, pg_cron being a preloaded library)."""
-    from supakit import cron
-    from supakit.bootstrap import apply_bootstrap
+    from supakit.stack import cron
+    from supakit.stack.bootstrap import apply_bootstrap
     from supakit.migrate import migrate
     from supakit.project import Project
     from supakit.providers.local import TEST_SETTINGS, find_bindir, start_local

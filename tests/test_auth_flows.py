@@ -16,7 +16,7 @@ import pytest
 from supabase import ClientOptions, create_client
 
 from supakit import tokens
-from supakit.rest import start_rest
+from supakit.stack.rest import start_rest
 
 from helpers.auth import PASSWORD, api_error, client_for, email
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from supakit import tokens
-from supakit.bootstrap import apply_bootstrap
+from supakit.stack.bootstrap import apply_bootstrap
 from supakit.testing import databases
 
 

@@ -85,7 +85,7 @@ def _up(venv: Venv, app: Path) -> dict:
 
 def test_the_wheel_carries_its_sql_and_imports_from_the_venv(venv, tmp_path):
     probe = (
-        "import supakit, supakit.bootstrap as b; "
+        "import supakit, supakit.stack.bootstrap as b; "
         "print(supakit.__file__); print(len(b.bootstrap_sql()) > 1000)"
     )
     out = venv.run([str(venv.bin / "python"), "-c", probe], tmp_path).stdout.split()

@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from supakit.bootstrap import apply_bootstrap
+from supakit.stack.bootstrap import apply_bootstrap
 from supakit.migrate import MigrationError, migrate, new_migration, rollback, status
 from supakit.migrate.errors import LockTimeout
 from supakit.project import Project

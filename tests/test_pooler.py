@@ -11,9 +11,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from supakit import Pool, processes
-from supakit.pooler import BINARY, PoolerConfig, start_pooler
+from supakit import Pool
 from supakit.providers.base import free_port
+from supakit.stack import processes
+from supakit.stack.pooler import BINARY, PoolerConfig, start_pooler
 
 
 @pytest.fixture(scope="module")

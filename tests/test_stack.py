@@ -16,7 +16,7 @@ import httpx
 import psycopg
 import pytest
 
-from supakit.auth.users import create_user
+from supakit.stack.auth.users import create_user
 from supakit.providers.base import free_port
 
 from helpers import ROOT

@@ -35,7 +35,7 @@ def proxied_rest(rest, tmp_path_factory):
     """A second gateway in front of the same PostgREST, behind trusted proxies."""
     from types import SimpleNamespace
 
-    from supakit import gateway, processes
+    from supakit.stack import gateway, processes
     from supakit.providers.base import free_port
 
     config = gateway.GatewayConfig(free_port(), rest.postgrest_port, rest.anon_key, rest.service_key,

@@ -161,7 +161,7 @@ def test_hole4_a_spoofed_forwarded_address_does_not_reach_the_database(attacker)
 
 def test_hole4_a_trusted_proxys_forwarded_address_is_kept(attacker, rest, tmp_path):
     """Behind a configured proxy (here: loopback), the client address it forwards is used."""
-    from supakit import gateway, processes
+    from supakit.stack import gateway, processes
     from supakit.providers.base import free_port
 
     a = attacker()
@@ -331,7 +331,7 @@ def test_hole7_anon_writes_nothing_even_without_a_policy(attacker, transport):
 
 def test_hole4_trusted_proxies_are_addresses_only(monkeypatch):
     """They land in nginx.conf: anything but an address or a CIDR range is an error."""
-    from supakit import gateway
+    from supakit.stack import gateway
 
     assert gateway.parse_trusted_proxies(" 10.0.0.1, 192.168.0.0/16 ,::1") == ("10.0.0.1/32", "192.168.0.0/16", "::1/128")
     for bad in ("10.0.0.1; include /etc/passwd", "example.com", "10.0.0.0/33"):

@@ -64,7 +64,7 @@ def schema_snapshot(conn) -> set[tuple[str, str]]:
 def test_rollbacks_undo_their_migrations_one_by_one(supakit_server):
     """Roll back newest first: sign-up keeps working at every step, the end state equals
     the bootstrap's, and migrating again gives the same schema."""
-    from supakit.bootstrap import apply_bootstrap
+    from supakit.stack.bootstrap import apply_bootstrap
     from supakit.migrate import migrate, rollback
     from supakit.project import Project
     from supakit.testing import databases

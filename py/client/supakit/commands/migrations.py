@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import typer
 
-from ..bootstrap import apply_bootstrap
+from ..stack.bootstrap import apply_bootstrap
 from ..migrate import migrate as run_migrate
 from ..migrate import new_migration
 from ..migrate import rollback as run_rollback

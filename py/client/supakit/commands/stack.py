@@ -101,7 +101,7 @@ def _jobs(url: str) -> list[dict]:
     """pg_cron's jobs and their last runs ([] where pg_cron is not enabled)."""
     import psycopg
 
-    from .. import cron
+    from ..stack import cron
 
     with psycopg.connect(url, autocommit=True) as conn:
         return cron.jobs(conn)

@@ -18,8 +18,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import config, processes
+from .. import config
 from ..errors import BackendUnavailable, BinaryNotFound
+from ..stack import processes
 from .base import ADMIN_ROLE, MIGRATE_ROLE, PostgresServer, free_port, wait_until_accepting
 
 TEST_SETTINGS = {

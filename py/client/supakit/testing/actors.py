@@ -9,7 +9,7 @@ from typing import Any
 
 import psycopg
 from .. import tokens
-from ..auth.users import create_session, create_user
+from ..stack.auth.users import create_session, create_user
 from ..db import ActingConnection
 from ..providers.base import PostgresServer
 

@@ -11,7 +11,7 @@ import uuid
 import psycopg
 from psycopg import sql
 
-from ..bootstrap import apply_bootstrap
+from ..stack.bootstrap import apply_bootstrap
 from ..project import Project
 from ..providers.base import PostgresServer
 

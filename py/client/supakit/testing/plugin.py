@@ -227,7 +227,7 @@ def rest_db(supakit_server: PostgresServer, rest_database: str) -> Iterator[psyc
 @pytest.fixture(scope="session")
 def rest(supakit_session: Session, rest_database: str, tmp_path_factory: pytest.TempPathFactory):
     """A real PostgREST behind the gateway: `.url` (for supabase-py), `.anon_key`, `.service_key`."""
-    from ..rest import start_rest
+    from ..stack.rest import start_rest
 
     try:
         endpoint = start_rest(

@@ -17,18 +17,17 @@ from pathlib import Path
 
 import psycopg
 
-from . import config, cron, gateway, pooler, postgrest, processes, tokens
-from .auth import server as auth_server
-from .auth.settings import AuthSettings
+from .. import config, tokens
+from ..errors import ConfigError
+from ..migrate import MigrateResult, migrate
+from ..project import Project
+from ..providers.base import ADMIN_ROLE, MIGRATE_ROLE, PostgresServer, free_port, wait_until_accepting
+from ..providers.local import LocalCluster, reachable_by_server_user
+from ..seed import apply_seed
+from . import cron, pooler, processes
 from .auth.users import create_session, create_user
 from .bootstrap import apply_bootstrap
-from .errors import ConfigError
-from .migrate import MigrateResult, migrate
-from .project import Project
-from .providers.base import ADMIN_ROLE, MIGRATE_ROLE, PostgresServer, free_port, wait_until_accepting
-from .providers.local import LocalCluster, reachable_by_server_user
-from .rest import RestEndpoint
-from .seed import apply_seed
+from .rest import API, ApiSpec, RestEndpoint, api_running, start_api, stop_api
 
 STACK_SETTINGS = {"max_connections": "100"}
 DB_NAME = "postgres"
@@ -126,9 +125,7 @@ class Stack:
         pids = self.state.pids
         return {
             "postgres": self.cluster.initialized() and self.cluster.running(),
-            "postgrest": processes.alive(pids.get("postgrest"), postgrest.BINARY),
-            "auth": auth_server.alive(pids.get("auth")),
-            "gateway": processes.alive(pids.get("gateway"), gateway.BINARY),
+            **api_running(pids),
             "pooler": processes.alive(pids.get("pooler"), pooler.BINARY),
         }
 
@@ -187,12 +184,7 @@ class Stack:
         if not fresh and not had_state:
             self._adopt_superuser()
         result = self._prepare_database(seed=fresh)
-        if self._start_postgrest():
-            started.append("postgrest")
-        if self._start_auth():
-            started.append("auth")
-        if self._start_gateway():
-            started.append("gateway")
+        started += start_api(self.api_spec(), self.dir, self.state.pids, detach=True)
         if self._start_pooler():
             started.append("pooler")
         self._save()
@@ -225,7 +217,7 @@ class Stack:
         """Drop the local database, then bootstrap, migrate and seed it again (`supakit db reset`)."""
         if not self.state_file.exists() or not self.running()["postgres"]:
             raise ConfigError("the local stack is not running: `supakit up` first (reset only acts on the local stack)")
-        from .testing import databases
+        from ..testing import databases
 
         server = self.server
         databases.drop(server, DB_NAME, maintenance_db="template1")
@@ -247,46 +239,34 @@ class Stack:
 
     def down(self) -> None:
         """Stop every process; the data directory stays."""
-        self._stop(["pooler", "gateway", "auth", "postgrest", "postgres"])
+        self._stop(["pooler", *API, "postgres"])
 
     def _stop(self, components: list[str]) -> None:
-        for name, binary in (("pooler", pooler.BINARY), ("gateway", gateway.BINARY), ("postgrest", postgrest.BINARY)):
-            if name in components:
-                processes.stop(self.state.pids.pop(name, None), binary)
-        if "auth" in components:
-            auth_server.stop(self.state.pids.pop("auth", None))
+        if "pooler" in components:
+            processes.stop(self.state.pids.pop("pooler", None), pooler.BINARY)
+        stop_api(self.state.pids, components)
         if "postgres" in components and self.cluster.initialized():
             self.cluster.stop(mode="fast")
         if self.state_file.exists():
             self._save()
 
-    def _start_postgrest(self) -> bool:
-        """Start PostgREST unless it runs; whether this call started it."""
+    def api_spec(self) -> ApiSpec:
+        """PostgREST, the auth server and the gateway as `start_api` starts them here: the
+        ports of stack.json, the project's schemas, the auth server as `postgres` (no
+        superuser); GoTrue's password flows at /auth/v1, its log holds the confirmation links."""
         s = self.state
-        if processes.alive(s.pids.get("postgrest"), postgrest.BINARY):
-            return False
-        config = postgrest.PostgrestConfig(
+        return ApiSpec(
             db_uri=self.server.url(DB_NAME, user="authenticator", password=s.authenticator_password),
+            auth_db_url=self.db_url,
             jwt_secret=s.jwt_secret,
-            port=s.postgrest_port,
-            admin_port=s.postgrest_admin_port,
-            schemas=", ".join(self.project.settings.schemas),
-            **self.postgrest_overrides,  # type: ignore[arg-type]
+            port=s.api_port,
+            postgrest_port=s.postgrest_port,
+            postgrest_admin_port=s.postgrest_admin_port,
+            auth_port=s.auth_port,
+            # bench/load.py compares pool sizes with `postgrest_overrides`
+            postgrest={"schemas": ", ".join(self.project.settings.schemas), **self.postgrest_overrides},
+            auth={"email_confirmations": config.env_flag("SUPAKIT_AUTH_EMAIL_CONFIRMATIONS")},
         )
-        s.pids["postgrest"] = postgrest.start_postgrest(config, self.dir / "postgrest", detach=True).pid
-        return True
-
-    def _start_auth(self) -> bool:
-        """GoTrue's password flows at /auth/v1 (supakit.auth); its log holds the confirmation links."""
-        s = self.state
-        if auth_server.alive(s.pids.get("auth")):
-            return False
-        settings = AuthSettings(
-            db_url=self.db_url, jwt_secret=s.jwt_secret, api_url=self.api_url,
-            email_confirmations=config.env_flag("SUPAKIT_AUTH_EMAIL_CONFIRMATIONS"),
-        )
-        s.pids["auth"] = auth_server.start_auth(settings, self.dir / "auth", port=s.auth_port, detach=True).pid
-        return True
 
     def _start_pooler(self) -> bool:
         """PgBouncer in front of the cluster; its files live with the cluster's, which the
@@ -297,15 +277,6 @@ class Stack:
         users = {"postgres": s.db_password, "authenticator": s.authenticator_password}
         config = pooler.PoolerConfig(s.pooler_port, s.db_port, users)
         s.pids["pooler"] = pooler.start_pooler(config, self.cluster_dir / "pooler", detach=True).pid
-        return True
-
-    def _start_gateway(self) -> bool:
-        s = self.state
-        if processes.alive(s.pids.get("gateway"), gateway.BINARY):
-            return False
-        endpoint = self.endpoint()
-        config = gateway.GatewayConfig(s.api_port, s.postgrest_port, endpoint.anon_key, endpoint.service_key, s.auth_port)
-        s.pids["gateway"] = gateway.start_gateway(config, self.dir / "gateway", detach=True).pid
         return True
 
     # -- state file

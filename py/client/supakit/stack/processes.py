@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from .errors import BackendUnavailable
+from ..errors import BackendUnavailable
 
 
 def spawn(argv: list[str], log: Path, *, detach: bool = False, env: dict[str, str] | None = None) -> subprocess.Popen:

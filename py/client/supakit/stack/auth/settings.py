@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
-from .. import config, tokens
+from ... import config, tokens
 
 ENV = "SUPAKIT_AUTH_SETTINGS"
 
@@ -39,5 +39,5 @@ class AuthSettings:
     def from_env(cls) -> AuthSettings:
         raw = config.env(ENV)
         if not raw:
-            raise RuntimeError(f"{ENV} is not set: start the auth server with supakit.auth.start_auth")
+            raise RuntimeError(f"{ENV} is not set: start the auth server with supakit.stack.auth.start_auth")
         return cls(**json.loads(raw))

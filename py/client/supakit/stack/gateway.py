@@ -21,8 +21,9 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import config, processes
-from .errors import BinaryNotFound
+from .. import config
+from ..errors import BinaryNotFound
+from . import processes
 
 BINARY = "nginx"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
-from .resources import read_sql
+from ..resources import read_sql
 
 MARKER = "supakit compat bootstrap"
 

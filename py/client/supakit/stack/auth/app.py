@@ -29,13 +29,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from .. import tokens
+from ... import tokens
 from . import store
 from .errors import INVALID_LOGIN, ApiError, WeakPassword, bad_request, forbidden, unprocessable
 from .settings import AuthSettings
 from .users import PGCRYPTO_SCHEMA, insert_user_query, user_params
 
-log = logging.getLogger("supakit.auth")
+log = logging.getLogger("supakit.stack.auth")
 
 MAX_PASSWORD_LENGTH = 72
 MAX_BODY = 64 * 1024
@@ -424,7 +424,7 @@ def handler(auth: Auth, method: Callable[[Request], Awaitable[Response]]) -> Cal
 
 
 def create_app(settings: AuthSettings | None = None) -> Starlette:
-    """The app; `uvicorn --factory supakit.auth.app:create_app` reads the settings from the environment."""
+    """The app; `uvicorn --factory supakit.stack.auth.app:create_app` reads the settings from the environment."""
     from . import admin  # it builds on this module's Auth
 
     auth = Auth(settings or AuthSettings.from_env())

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import processes
-from ..providers.base import free_port
+from ...providers.base import free_port
 from .settings import AuthSettings
 
-APP = "supakit.auth.app:create_app"
+APP = "supakit.stack.auth.app:create_app"
 
 
 def alive(pid: int | None) -> bool:
@@ -66,7 +66,7 @@ def start_auth(settings: AuthSettings, directory: Path, *, port: int | None = No
     log = directory / "auth.log"
     env = os.environ | settings.to_env()
     # The package must import in the child exactly as here (an editable or a source checkout).
-    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parents[2])] +
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parents[3])] +
                                         [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     argv = [sys.executable, "-m", "uvicorn", "--factory", APP, "--host", "127.0.0.1", "--port", str(port),
             "--no-access-log", "--log-level", "warning", "--no-server-header"]

@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from .providers.local import find_bindir
+from ..providers.local import find_bindir
 
 
 def available() -> bool:
