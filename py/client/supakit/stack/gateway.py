@@ -17,22 +17,17 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import config
-from ..errors import BinaryNotFound
 from . import processes
 
 BINARY = "nginx"
 
 
 def find_nginx() -> Path:
-    found = config.env("SUPAKIT_NGINX_BIN") or shutil.which(BINARY) or "/usr/sbin/nginx"
-    if not os.access(found, os.X_OK):
-        raise BinaryNotFound("nginx not found: install it (apt-get install nginx) or set SUPAKIT_NGINX_BIN")
-    return Path(found)
+    return processes.find_binary(BINARY, "SUPAKIT_NGINX_BIN", "nginx")
 
 
 def parse_trusted_proxies(text: str) -> tuple[str, ...]:

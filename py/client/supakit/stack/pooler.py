@@ -12,15 +12,12 @@ cluster.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
 
-from .. import config
-from ..errors import BinaryNotFound
 from ..providers.local import _server_user
 from . import processes
 
@@ -28,10 +25,7 @@ BINARY = "pgbouncer"
 
 
 def find_pgbouncer() -> Path:
-    found = config.env("SUPAKIT_PGBOUNCER_BIN") or shutil.which(BINARY) or "/usr/sbin/pgbouncer"
-    if not os.access(found, os.X_OK):
-        raise BinaryNotFound("pgbouncer not found: install it (apt-get install pgbouncer) or set SUPAKIT_PGBOUNCER_BIN")
-    return Path(found)
+    return processes.find_binary(BINARY, "SUPAKIT_PGBOUNCER_BIN", "pgbouncer")
 
 
 @dataclass(frozen=True)

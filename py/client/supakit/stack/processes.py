@@ -8,6 +8,7 @@ binary, because after a crash or reboot the number may belong to anything.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -16,7 +17,17 @@ from pathlib import Path
 
 import httpx
 
-from ..errors import BackendUnavailable
+from .. import config
+from ..errors import BackendUnavailable, BinaryNotFound
+
+
+def find_binary(name: str, variable: str, package: str) -> Path:
+    """A system binary the stack runs: `variable` if set, else PATH, else /usr/sbin (where
+    Debian puts nginx and pgbouncer, off a non-root PATH)."""
+    found = config.env(variable) or shutil.which(name) or f"/usr/sbin/{name}"
+    if not os.access(found, os.X_OK):
+        raise BinaryNotFound(f"{name} not found: install it (apt-get install {package}) or set {variable}")
+    return Path(found)
 
 
 def spawn(argv: list[str], log: Path, *, detach: bool = False, env: dict[str, str] | None = None) -> subprocess.Popen:
