@@ -10,30 +10,20 @@ from generate_series(1, current_setting('bench.bulk_orgs')::int) o;
 
 -- One copy of public.projects per design measured: plain (unaudited), audited (the
 -- shipped trigger), diff (its changed-columns update), staged and legacy.
-create table bench.projects_plain (like public.projects including all);
-alter table bench.projects_plain
-  add foreign key (organization_id) references public.organizations (id) on delete cascade,
-  add foreign key (deleted_by) references public.profiles (id) on delete set null;
-
-create table bench.projects_audited (like public.projects including all);
-alter table bench.projects_audited
-  add foreign key (organization_id) references public.organizations (id) on delete cascade,
-  add foreign key (deleted_by) references public.profiles (id) on delete set null;
-
-create table bench.projects_diff (like public.projects including all);
-alter table bench.projects_diff
-  add foreign key (organization_id) references public.organizations (id) on delete cascade,
-  add foreign key (deleted_by) references public.profiles (id) on delete set null;
-
-create table bench.projects_staged (like public.projects including all);
-alter table bench.projects_staged
-  add foreign key (organization_id) references public.organizations (id) on delete cascade,
-  add foreign key (deleted_by) references public.profiles (id) on delete set null;
-
-create table bench.projects_legacy (like public.projects including all);
-alter table bench.projects_legacy
-  add foreign key (organization_id) references public.organizations (id) on delete cascade,
-  add foreign key (deleted_by) references public.profiles (id) on delete set null;
+do $$
+declare
+  design text;
+begin
+  foreach design in array array['plain', 'audited', 'diff', 'staged', 'legacy'] loop
+    execute format('create table bench.%I (like public.projects including all)', 'projects_' || design);
+    execute format(
+      'alter table bench.%I '
+      'add foreign key (organization_id) references public.organizations (id) on delete cascade, '
+      'add foreign key (deleted_by) references public.profiles (id) on delete set null',
+      'projects_' || design);
+  end loop;
+end;
+$$;
 
 select private.enable_audit('bench.projects_audited', 'id', 'organization_id');
 select private.enable_audit('bench.projects_diff', 'id', 'organization_id');
