@@ -1,7 +1,7 @@
 -- bench/audit.py: what the audit bench measures on, in a migrated database.
 -- Run after set_config('bench.bulk_orgs' | 'bench.member_id' | 'bench.member_email' |
 -- 'bench.admin_id', ...) (bench/audit.py's constants), and after the three designs
--- it compares (audit_legacy.sql, audit_staged.sql, audit_diff_update.sql). Bench only.
+-- it compares (audit_legacy.sql, audit_staged.sql, audit_generic_update.sql). Bench only.
 
 -- The bulk rows' organizations.
 insert into public.organizations (id, name, slug)
@@ -9,12 +9,13 @@ select md5('bulk-org' || o)::uuid, 'Bulk organization ' || o, 'bulk-org-' || o
 from generate_series(1, current_setting('bench.bulk_orgs')::int) o;
 
 -- One copy of public.projects per design measured: plain (unaudited), audited (the
--- shipped trigger), diff (its changed-columns update), staged and legacy.
+-- shipped triggers), generic (the generic whole-row update writer shipped before), staged
+-- and legacy.
 do $$
 declare
   design text;
 begin
-  foreach design in array array['plain', 'audited', 'diff', 'staged', 'legacy'] loop
+  foreach design in array array['plain', 'audited', 'generic', 'staged', 'legacy'] loop
     execute format('create table bench.%I (like public.projects including all)', 'projects_' || design);
     execute format(
       'alter table bench.%I '
@@ -26,10 +27,10 @@ end;
 $$;
 
 select private.enable_audit('bench.projects_audited', 'id', 'organization_id');
-select private.enable_audit('bench.projects_diff', 'id', 'organization_id');
-create or replace trigger audit_update after update on bench.projects_diff
+select private.enable_audit('bench.projects_generic', 'id', 'organization_id');
+create or replace trigger audit_update after update on bench.projects_generic
   referencing old table as old_rows new table as new_rows
-  for each statement execute function bench.diff_audit_update('id', 'organization_id');
+  for each statement execute function bench.generic_audit_update('id', 'organization_id');
 select bench.enable_staged_audit('bench.projects_staged', 'id', 'organization_id');
 select bench.enable_legacy_audit('bench.projects_legacy', 'id', 'organization_id');
 

@@ -9,8 +9,12 @@
 -- after the organization is deleted.
 -- Who: auth.uid() (null for the service role and for migrations), stored as is (no
 -- foreign key: entries outlive the user). Where from: private.request_client().
--- An update stores the whole rows, old and new, and the changed columns' names; an
--- update that changes nothing but updated_at writes nothing.
+-- An update stores the changed columns, old and new, and their names; an update
+-- that changes nothing but updated_at writes nothing. Its trigger function is
+-- generated per table (078_audit_update_writer.sql).
+-- Entry ids: one random prefix per statement, the row's number in the last 48 bits
+-- (see 078_audit_update_writer.sql: one statement's entries stay together in the
+-- keyset index).
 -- The functions are security definer (callers may not write the log themselves)
 -- with search_path pinned and only built-ins and schema-qualified names.
 
@@ -84,73 +88,17 @@ set jit = off
 as $$
 begin
   with context as materialized (
-    select auth.uid() as actor, c.ip_address, c.user_agent from private.request_client() c
+    select auth.uid() as actor, c.ip_address, c.user_agent,
+           pg_catalog.left(pg_catalog.gen_random_uuid()::text, 24) as id_prefix
+    from private.request_client() c
   )
   insert into public.audit_logs
-    (organization_id, user_id, action, entity_type, entity_id, new_values, ip_address, user_agent)
-  select (r.v ->> nullif(tg_argv[1], ''))::uuid, x.actor, 'create', tg_table_name,
+    (id, organization_id, user_id, action, entity_type, entity_id, new_values, ip_address, user_agent)
+  select (x.id_prefix || pg_catalog.lpad(pg_catalog.to_hex(r.i), 12, '0'))::uuid,
+         (r.v ->> nullif(tg_argv[1], ''))::uuid, x.actor, 'create', tg_table_name,
          r.v ->> tg_argv[0], r.v, x.ip_address, x.user_agent
   from context x
-  cross join (select pg_catalog.to_jsonb(n) as v from new_rows n offset 0) r;
-  return null;
-end;
-$$;
-
--- Cached like the others, and safe whatever the first call's size: a plan cached at
--- a connection's first (single-row) update keeps that statement's row estimate, and
--- with it a nested-loop join of old and new rows that is quadratic on a later
--- 100,000-row update. nested loops are off for this function, so old and new rows are
--- always hash-joined on their key (as jsonb: the key column is a trigger argument),
--- whatever the estimate; the plan is then reused, not built per statement (per-request
--- cost of a rename: ~1.1 ms against ~1.5 ms when it was `execute`d each time). Each
--- row becomes jsonb once (`offset 0` keeps the planner from pulling the subqueries up
--- and computing `to_jsonb` again for the join, the sort and the changed columns).
--- JIT is off (a bulk estimate would make every later call compile).
--- old_values and new_values are the whole rows: storing the changed columns only
--- was measured slower (bench/audit.py: building two objects per row costs more
--- than the bytes it saves); changed_keys lists the columns that changed.
-create or replace function private.audit_update()
-returns trigger
-language plpgsql
-security definer
-set search_path = ''
-set plan_cache_mode = force_generic_plan
-set enable_nestloop = off
-set jit = off
-as $$
-declare
-  key_column text := tg_argv[0];
-  organization_column text := nullif(tg_argv[1], '');
-begin
-  with context as materialized (
-    select auth.uid() as actor, c.ip_address, c.user_agent from private.request_client() c
-  )
-  insert into public.audit_logs
-    (organization_id, user_id, action, entity_type, entity_id, old_values, new_values, changed_keys,
-     ip_address, user_agent)
-  select (j.nv ->> organization_column)::uuid, x.actor,
-         case
-           when j.ov ->> 'deleted_at' is null and j.nv ->> 'deleted_at' is not null then 'soft_delete'
-           when j.ov ->> 'deleted_at' is not null and j.nv ->> 'deleted_at' is null then 'restore'
-           else 'update'
-         end,
-         tg_table_name, j.nv ->> key_column, j.ov, j.nv, j.changed, x.ip_address, x.user_agent
-  from context x
-  cross join (
-    select d.ov, d.nv,
-           array(
-             select e.key from pg_catalog.jsonb_each(d.nv) e
-             where e.key <> 'updated_at' and e.value is distinct from d.ov -> e.key
-             order by e.key
-           ) as changed
-    from (
-      select o.v as ov, n.v as nv
-      from (select pg_catalog.to_jsonb(o) as v from old_rows o offset 0) o
-      join (select pg_catalog.to_jsonb(n) as v from new_rows n offset 0) n on n.v -> key_column = o.v -> key_column
-    ) d
-    offset 0
-  ) j
-  where j.changed <> '{}';
+  cross join (select pg_catalog.to_jsonb(n) as v, pg_catalog.row_number() over () as i from new_rows n offset 0) r;
   return null;
 end;
 $$;
@@ -166,15 +114,18 @@ as $$
 begin
   -- Rows deleted with their organization keep its id: the history stays attributable.
   with context as materialized (
-    select auth.uid() as actor, c.ip_address, c.user_agent from private.request_client() c
+    select auth.uid() as actor, c.ip_address, c.user_agent,
+           pg_catalog.left(pg_catalog.gen_random_uuid()::text, 24) as id_prefix
+    from private.request_client() c
   )
   insert into public.audit_logs
-    (organization_id, user_id, action, entity_type, entity_id, old_values, ip_address, user_agent)
-  select (r.v ->> nullif(tg_argv[1], ''))::uuid, x.actor,
+    (id, organization_id, user_id, action, entity_type, entity_id, old_values, ip_address, user_agent)
+  select (x.id_prefix || pg_catalog.lpad(pg_catalog.to_hex(r.i), 12, '0'))::uuid,
+         (r.v ->> nullif(tg_argv[1], ''))::uuid, x.actor,
          case when r.v ->> 'deleted_at' is not null then 'purge' else 'delete' end,
          tg_table_name, r.v ->> tg_argv[0], r.v, x.ip_address, x.user_agent
   from context x
-  cross join (select pg_catalog.to_jsonb(d) as v from old_rows d offset 0) r;
+  cross join (select pg_catalog.to_jsonb(d) as v, pg_catalog.row_number() over () as i from old_rows d offset 0) r;
   return null;
 end;
 $$;
@@ -191,9 +142,10 @@ end;
 $$;
 
 -- Audit a table: one statement. `key` and `organization` name its columns
--- (organization null for tables that belong to no organization). Its four
--- triggers are recorded in private.generated_objects (migration 0016), where the
--- migrator's teardown and `supakit doctor` find them.
+-- (organization null for tables that belong to no organization). Run it again after
+-- changing the table's columns: it regenerates the table's update writer. Its four
+-- triggers and its writer are recorded in private.generated_objects (migrations
+-- 0016 and 0017), where the migrator's teardown and `supakit doctor` find them.
 create or replace function private.enable_audit(target regclass, key text, organization text default null)
 returns void
 language plpgsql
@@ -201,13 +153,14 @@ set search_path = ''
 as $$
 declare
   args text := pg_catalog.format('%L, %L', key, coalesce(organization, ''));
+  writer text := private.create_audit_update_writer(target, key, organization);
 begin
   execute pg_catalog.format(
     'create or replace trigger audit_insert after insert on %s referencing new table as new_rows '
     'for each statement execute function private.audit_insert(%s)', target, args);
   execute pg_catalog.format(
     'create or replace trigger audit_update after update on %s referencing old table as old_rows new table as new_rows '
-    'for each statement execute function private.audit_update(%s)', target, args);
+    'for each statement execute function %s(%s)', target, writer, args);
   execute pg_catalog.format(
     'create or replace trigger audit_delete after delete on %s referencing old table as old_rows '
     'for each statement execute function private.audit_delete(%s)', target, args);
@@ -221,6 +174,12 @@ begin
     select 'trigger', target::text, t.name, 'private.enable_audit'
     from (values ('audit_insert'), ('audit_update'), ('audit_delete'), ('audit_key_is_fixed')) as t(name)
     on conflict do nothing;
+    if exists (select 1 from pg_catalog.pg_constraint c
+               where c.conrelid = 'private.generated_objects'::regclass and c.conname = 'generated_objects_kind') then
+      insert into private.generated_objects (kind, relation, name, generated_by)
+      values ('function', target::text, writer, 'private.enable_audit')
+      on conflict do nothing;
+    end if;
   end if;
 end;
 $$;
@@ -228,10 +187,27 @@ $$;
 revoke execute on function private.request_client() from public, anon, authenticated, service_role;
 revoke execute on function private.audit_actor() from public, anon, authenticated, service_role;
 revoke execute on function private.audit_insert() from public, anon, authenticated, service_role;
-revoke execute on function private.audit_update() from public, anon, authenticated, service_role;
 revoke execute on function private.audit_delete() from public, anon, authenticated, service_role;
 revoke execute on function private.refuse_key_change() from public, anon, authenticated, service_role;
 revoke execute on function private.enable_audit(regclass, text, text) from public, anon, authenticated, service_role;
+
+-- Tables audited before update writers were generated per table (their trigger
+-- calls the generic private.audit_update()): given theirs, then the generic one goes.
+do $$
+declare
+  audited record;
+begin
+  for audited in
+    select t.tgrelid::regclass as target,
+           pg_catalog.string_to_array(pg_catalog.encode(t.tgargs, 'escape'), '\000') as args
+    from pg_catalog.pg_trigger t
+    where t.tgfoid = pg_catalog.to_regprocedure('private.audit_update()')
+  loop
+    perform private.enable_audit(audited.target, audited.args[1], nullif(audited.args[2], ''));
+  end loop;
+end;
+$$;
+drop function if exists private.audit_update();
 
 select private.enable_audit('public.organizations', 'id', 'id');
 select private.enable_audit('public.organization_members', 'id', 'organization_id');

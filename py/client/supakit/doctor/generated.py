@@ -34,3 +34,32 @@ def generated_trigger_missing(ctx: Context) -> Iterator[Issue]:
     )
     for row in rows:
         yield Issue(f"{row['name']} on {row['relation']}", f"was made by {row['generated_by']} and is gone")
+
+
+@check(
+    "audit-writer-stale", Level.INFO, "performance",
+    "an audited table's columns changed after its update writer was generated",
+    why="private.enable_audit generates each table's update writer from its columns. After a "
+        "column is added, dropped, renamed or retyped, the writer notices and falls back to the "
+        "generic jsonb query: every entry is still written, but a bulk update costs about twice "
+        "as much and stores whole rows instead of the changed columns.",
+    fix="Run the generator again after changing the table (`select private.enable_audit('<table>', "
+        "'<key>', '<organization>');`), in the same migration as the change.",
+    bad="alter table public.projects add column doctor_colour text;",
+    good="select private.enable_audit('public.projects', 'id', 'organization_id');",
+)
+def audit_writer_stale(ctx: Context) -> Iterator[Issue]:
+    if not ctx.rows("select to_regprocedure('private.audit_shape(regclass)') is not null as present")[0]["present"]:
+        return
+    rows = ctx.rows(
+        """
+        select t.tgrelid::regclass::text as relation, p.oid::regproc::text as writer
+        from pg_catalog.pg_trigger t join pg_catalog.pg_proc p on p.oid = t.tgfoid
+        where t.tgname = 'audit_update' and p.pronamespace = 'private'::regnamespace
+          and p.proname ~ '^audit_update__'
+          and strpos(p.prosrc, quote_literal(private.audit_shape(t.tgrelid))) = 0
+        order by 1
+        """
+    )
+    for row in rows:
+        yield Issue(row["relation"], f"{row['writer']} was generated for other columns: it runs the generic query")

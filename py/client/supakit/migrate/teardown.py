@@ -7,7 +7,7 @@ object the repeatables create, in reverse order, and re-applies them afterwards
 where the remaining schema allows.
 
 What the repeatables generate with `execute format(...)` (private.enable_audit's
-triggers, private.enable_soft_delete's views and triggers) is not in their text: the
+triggers and update writers, private.enable_soft_delete's views and triggers) is not in their text: the
 generators record it in private.generated_objects (migration 0016), and
 `generated_drops` reads it from there.
 """
@@ -78,6 +78,9 @@ def generated_drops(conn: psycopg.Connection) -> list[sql.Composed]:
     ).fetchall()
     drops: list[sql.Composed] = []
     for kind, relation, name, exists, _ in sorted(rows, key=lambda r: (r[4], r[0] == "trigger"), reverse=True):
+        if kind == "function":  # outlives its table: dropped whether the table is there or not
+            drops.append(sql.SQL("drop function if exists {}() cascade").format(sql.SQL(name)))
+            continue
         if not exists:
             continue  # gone with its table
         if kind == "view":

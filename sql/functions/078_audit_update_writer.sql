@@ -1,0 +1,195 @@
+-- The update half of the audit trail, written per table: private.enable_audit
+-- (080_audit.sql) generates one trigger function per audited table from its
+-- columns, because a generic function has to turn both rows into jsonb and walk
+-- them key by key to find what changed (bench/audit.py: a 100,000-row update
+-- cost 3.7x the plain update that way, 1.7x generated).
+-- The generated function compares old and new rows column by column, typed (a type
+-- with no btree equality is compared as jsonb), joins them on the typed key and
+-- stores the changed columns only: old_values and new_values hold each column that
+-- changed, updated_at included; changed_keys names them, updated_at excluded; a row
+-- whose only change is updated_at writes nothing. soft_delete and restore are told
+-- apart by deleted_at, where the table has it.
+-- A table whose columns changed after generation (added, dropped, renamed, retyped)
+-- still gets every entry: the function compares the table's shape with the one it
+-- was generated for, once per statement, and on a mismatch runs the generic,
+-- jsonb-based query instead, until `private.enable_audit` is run again (the
+-- migrator's repeatables and `supakit doctor`'s `audit-writer-stale` say when).
+-- Entry ids: one random prefix per statement and the row's number as the last 48
+-- bits, so one statement's entries sit side by side in the keyset index (random
+-- ids cost a quarter of an entry's write, in page splits all over the index).
+
+-- A table's columns as the generated writer sees them: name and type (by name, the
+-- same in every database built from the same files), in order.
+create or replace function private.audit_shape(target regclass)
+returns text
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  -- PL/pgSQL, so the generated writers' per-statement check reuses a cached plan.
+  return (
+    select pg_catalog.string_agg(a.attname || ' ' || pg_catalog.format_type(a.atttypid, a.atttypmod), ',' order by a.attnum)
+    from pg_catalog.pg_attribute a
+    where a.attrelid = target and a.attnum > 0 and not a.attisdropped);
+end;
+$$;
+
+-- The name of a table's generated update writer (at most 63 bytes, unique per table).
+create or replace function private.audit_update_writer_name(target regclass)
+returns text
+language sql
+stable
+set search_path = ''
+as $$
+  select case when pg_catalog.octet_length(t.name) <= 63 then t.name
+              else pg_catalog.left(t.name, 50) || '_' || pg_catalog.left(pg_catalog.md5(t.name), 12) end
+  from (
+    select 'audit_update__' || n.nspname || '__' || c.relname as name
+    from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+    where c.oid = target
+  ) t
+$$;
+
+-- "this column differs between o and n", typed where the column's type (a domain's
+-- base type) has btree equality, else as jsonb.
+create or replace function private.audit_column_changed(target regclass, column_name text)
+returns text
+language sql
+stable
+set search_path = ''
+as $$
+  select case
+    when exists (
+      select 1 from pg_catalog.pg_opclass oc join pg_catalog.pg_am am on am.oid = oc.opcmethod
+      where am.amname = 'btree' and oc.opcdefault
+        and (oc.opcintype = b.oid
+             or (oc.opcintype = 'pg_catalog.anyenum'::pg_catalog.regtype and b.typtype = 'e')
+             or (oc.opcintype = 'pg_catalog.anyarray'::pg_catalog.regtype and b.typcategory = 'A')))
+    then pg_catalog.format('o.%1$I is distinct from n.%1$I', column_name)
+    else pg_catalog.format('pg_catalog.to_jsonb(o.%1$I) is distinct from pg_catalog.to_jsonb(n.%1$I)', column_name)
+  end
+  from pg_catalog.pg_attribute a
+  join pg_catalog.pg_type t on t.oid = a.atttypid
+  join pg_catalog.pg_type b on b.oid = case when t.typtype = 'd' then t.typbasetype else t.oid end
+  where a.attrelid = target and a.attname = column_name
+$$;
+
+-- The generated function's source: the typed statement, and the generic one for a
+-- table whose shape changed since.
+create or replace function private.audit_update_writer_source(target regclass, key text, organization text)
+returns text
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  changed text;  -- changed columns but updated_at, as a text[] expression
+  old_values text;
+  new_values text;
+  action text := '''update''';
+begin
+  select
+    'pg_catalog.array_remove(array[' || coalesce(pg_catalog.string_agg(
+      pg_catalog.format('case when %s then %L end', private.audit_column_changed(target, a.attname), a.attname),
+      ', ' order by a.attnum) filter (where a.attname <> 'updated_at'), '') || ']::text[], null)',
+    pg_catalog.string_agg(pg_catalog.format('case when %s then pg_catalog.jsonb_build_object(%L, o.%I) else ''{}''::jsonb end',
+      private.audit_column_changed(target, a.attname), a.attname, a.attname), ' || ' order by a.attnum),
+    pg_catalog.string_agg(pg_catalog.format('case when %s then pg_catalog.jsonb_build_object(%L, n.%I) else ''{}''::jsonb end',
+      private.audit_column_changed(target, a.attname), a.attname, a.attname), ' || ' order by a.attnum)
+  into changed, old_values, new_values
+  from pg_catalog.pg_attribute a
+  where a.attrelid = target and a.attnum > 0 and not a.attisdropped;
+  if exists (select 1 from pg_catalog.pg_attribute a
+             where a.attrelid = target and a.attname = 'deleted_at' and not a.attisdropped) then
+    action := 'case when o.deleted_at is null and n.deleted_at is not null then ''soft_delete'' '
+              'when o.deleted_at is not null and n.deleted_at is null then ''restore'' else ''update'' end';
+  end if;
+  return pg_catalog.format($body$
+begin
+  if private.audit_shape(tg_relid) is distinct from %1$L then
+    -- The table changed shape since this function was generated: the generic writer.
+    with context as materialized (
+      select auth.uid() as actor, c.ip_address, c.user_agent, pg_catalog.left(pg_catalog.gen_random_uuid()::text, 24) as id_prefix
+      from private.request_client() c
+    )
+    insert into public.audit_logs
+      (id, organization_id, user_id, action, entity_type, entity_id, old_values, new_values, changed_keys,
+       ip_address, user_agent)
+    select (x.id_prefix || pg_catalog.lpad(pg_catalog.to_hex(j.i), 12, '0'))::uuid,
+           (j.nv ->> %6$L)::uuid, x.actor,
+           case
+             when j.ov ->> 'deleted_at' is null and j.nv ->> 'deleted_at' is not null then 'soft_delete'
+             when j.ov ->> 'deleted_at' is not null and j.nv ->> 'deleted_at' is null then 'restore'
+             else 'update'
+           end,
+           tg_table_name, j.nv ->> %5$L, j.ov, j.nv, j.changed, x.ip_address, x.user_agent
+    from context x
+    cross join (
+      select d.ov, d.nv, pg_catalog.row_number() over () as i,
+             array(
+               select e.key from pg_catalog.jsonb_each(d.nv) e
+               where e.key <> 'updated_at' and e.value is distinct from d.ov -> e.key
+               order by e.key
+             ) as changed
+      from (
+        select o.v as ov, n.v as nv
+        from (select pg_catalog.to_jsonb(o) as v from old_rows o offset 0) o
+        join (select pg_catalog.to_jsonb(n) as v from new_rows n offset 0) n on n.v -> %5$L = o.v -> %5$L
+      ) d
+      offset 0
+    ) j
+    where j.changed <> '{}';
+    return null;
+  end if;
+  with context as materialized (
+    select auth.uid() as actor, c.ip_address, c.user_agent, pg_catalog.left(pg_catalog.gen_random_uuid()::text, 24) as id_prefix
+    from private.request_client() c
+  )
+  insert into public.audit_logs
+    (id, organization_id, user_id, action, entity_type, entity_id, old_values, new_values, changed_keys,
+     ip_address, user_agent)
+  select (x.id_prefix || pg_catalog.lpad(pg_catalog.to_hex(pg_catalog.row_number() over ()), 12, '0'))::uuid,
+         r.organization_id, x.actor, r.action, tg_table_name, r.entity_id, r.old_values, r.new_values, r.changed,
+         x.ip_address, x.user_agent
+  from context x
+  cross join (
+    select %7$s as organization_id, n.%5$I::text as entity_id, %8$s as action, %2$s as changed,
+           %3$s as old_values, %4$s as new_values
+    from old_rows o join new_rows n on n.%5$I = o.%5$I
+    offset 0
+  ) r
+  where r.changed <> '{}';
+  return null;
+end;
+$body$,
+    private.audit_shape(target), changed, old_values, new_values, key, coalesce(organization, ''),
+    case when organization is null then 'null::uuid' else pg_catalog.format('n.%I::uuid', organization) end,
+    action);
+end;
+$$;
+
+-- (Re)create the table's update writer and return its name; private.enable_audit
+-- points the table's audit_update trigger at it.
+create or replace function private.create_audit_update_writer(target regclass, key text, organization text)
+returns text
+language plpgsql
+set search_path = ''
+as $$
+declare
+  writer text := pg_catalog.format('private.%I', private.audit_update_writer_name(target));
+begin
+  execute pg_catalog.format(
+    'create or replace function %s() returns trigger language plpgsql security definer '
+    'set search_path = '''' set plan_cache_mode = force_generic_plan set enable_nestloop = off set jit = off '
+    'as %L', writer, private.audit_update_writer_source(target, key, organization));
+  execute pg_catalog.format('revoke execute on function %s() from public, anon, authenticated, service_role', writer);
+  return writer;
+end;
+$$;
+
+revoke execute on function private.audit_shape(regclass) from public, anon, authenticated, service_role;
+revoke execute on function private.audit_update_writer_name(regclass) from public, anon, authenticated, service_role;
+revoke execute on function private.audit_column_changed(regclass, text) from public, anon, authenticated, service_role;
+revoke execute on function private.audit_update_writer_source(regclass, text, text) from public, anon, authenticated, service_role;
+revoke execute on function private.create_audit_update_writer(regclass, text, text) from public, anon, authenticated, service_role;
