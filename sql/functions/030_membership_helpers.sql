@@ -22,11 +22,14 @@ stable
 security definer
 set search_path = ''
 as $$
+declare
+  -- Read once: in a filter, auth.uid() parses the JWT claims again for every row scanned.
+  caller uuid := auth.uid();
 begin
   return query
     select m.organization_id
     from public.organization_members m
-    where m.user_id = auth.uid()
+    where m.user_id = caller
       and (roles is null or m.role = any (roles));
 end;
 $$;
@@ -40,12 +43,14 @@ stable
 security definer
 set search_path = ''
 as $$
+declare
+  caller uuid := auth.uid();  -- read once, as in my_org_ids
 begin
   return query
     select distinct other.user_id
     from public.organization_members mine
     join public.organization_members other on other.organization_id = mine.organization_id
-    where mine.user_id = auth.uid();
+    where mine.user_id = caller;
 end;
 $$;
 
@@ -91,7 +96,7 @@ set search_path = ''
 as $$
   select exists (
     select 1 from public.organization_members m
-    where m.organization_id = org and m.user_id = auth.uid() and m.role = any (roles)
+    where m.organization_id = org and m.user_id = (select auth.uid()) and m.role = any (roles)
   )
 $$;
 

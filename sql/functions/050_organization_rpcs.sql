@@ -113,7 +113,7 @@ as $$
   select o.id, o.name, o.slug, o.logo_url, o.settings, m.role, o.created_at, o.updated_at
   from public.organizations o
   join public.organization_members m on m.organization_id = o.id
-  where m.user_id = auth.uid()
+  where m.user_id = (select auth.uid())  -- once per call, not per row scanned
   order by o.name, o.id
 $$;
 
@@ -127,7 +127,7 @@ set search_path = ''
 as $$
   select exists (
     select 1 from public.organization_members m
-    where m.organization_id = has_org_access.organization_id and m.user_id = auth.uid()
+    where m.organization_id = has_org_access.organization_id and m.user_id = (select auth.uid())
   )
 $$;
 
@@ -142,7 +142,7 @@ as $$
   select exists (
     select 1 from public.organization_members m
     where m.organization_id = has_org_role.organization_id
-      and m.user_id = auth.uid()
+      and m.user_id = (select auth.uid())
       and m.role = any (has_org_role.roles)
   )
 $$;

@@ -63,7 +63,7 @@ stable
 security definer
 set search_path = ''
 as $$
-  select p.id from public.profiles p where p.id = auth.uid()
+  select p.id from public.profiles p where p.id = (select auth.uid())
 $$;
 
 -- TG_ARGV[0]: key column; TG_ARGV[1]: organization column ('' when none).
