@@ -284,10 +284,10 @@ def some_rows(table: str, rows: int, change: str = "name || '+'") -> str:
 def plan_cache(server) -> dict[str, float]:
     """The update trigger's guards: what a connection's first call leaves behind.
 
-    private.audit_update EXECUTEs its query (a cached plan would keep the first call's
-    row estimates: a single-row estimate makes a 1,000-row update's join quadratic)
-    with JIT off: these checks guard against a regression. Each on a new connection,
-    rolled back."""
+    The table's generated update writer keeps its plan cached with nested loops off (a
+    plan kept from a single-row first call would make a 1,000-row update's join
+    quadratic) and JIT off: these checks guard against a regression. Each on a new
+    connection, rolled back."""
     out: dict[str, float] = {}
 
     def session(steps: list[str], measured: str, repeat: int = 1) -> float:

@@ -88,17 +88,23 @@ declare
   old_values text;
   new_values text;
   action text := '''update''';
+  -- The request context, computed once per statement: both queries start with it.
+  context text := 'with context as materialized ('
+    'select auth.uid() as actor, c.ip_address, c.user_agent, '
+    'pg_catalog.left(pg_catalog.gen_random_uuid()::text, 24) as id_prefix '
+    'from private.request_client() c)';
 begin
   select
     'pg_catalog.array_remove(array[' || coalesce(pg_catalog.string_agg(
-      pg_catalog.format('case when %s then %L end', private.audit_column_changed(target, a.attname), a.attname),
+      pg_catalog.format('case when %s then %L end', c.test, a.attname),
       ', ' order by a.attnum) filter (where a.attname <> 'updated_at'), '') || ']::text[], null)',
     pg_catalog.string_agg(pg_catalog.format('case when %s then pg_catalog.jsonb_build_object(%L, o.%I) else ''{}''::jsonb end',
-      private.audit_column_changed(target, a.attname), a.attname, a.attname), ' || ' order by a.attnum),
+      c.test, a.attname, a.attname), ' || ' order by a.attnum),
     pg_catalog.string_agg(pg_catalog.format('case when %s then pg_catalog.jsonb_build_object(%L, n.%I) else ''{}''::jsonb end',
-      private.audit_column_changed(target, a.attname), a.attname, a.attname), ' || ' order by a.attnum)
+      c.test, a.attname, a.attname), ' || ' order by a.attnum)
   into changed, old_values, new_values
   from pg_catalog.pg_attribute a
+  cross join lateral (select private.audit_column_changed(target, a.attname) as test) c
   where a.attrelid = target and a.attnum > 0 and not a.attisdropped;
   if exists (select 1 from pg_catalog.pg_attribute a
              where a.attrelid = target and a.attname = 'deleted_at' and not a.attisdropped) then
@@ -109,10 +115,7 @@ begin
 begin
   if private.audit_shape(tg_relid) is distinct from %1$L then
     -- The table changed shape since this function was generated: the generic writer.
-    with context as materialized (
-      select auth.uid() as actor, c.ip_address, c.user_agent, pg_catalog.left(pg_catalog.gen_random_uuid()::text, 24) as id_prefix
-      from private.request_client() c
-    )
+    %9$s
     insert into public.audit_logs
       (id, organization_id, user_id, action, entity_type, entity_id, old_values, new_values, changed_keys,
        ip_address, user_agent)
@@ -142,10 +145,7 @@ begin
     where j.changed <> '{}';
     return null;
   end if;
-  with context as materialized (
-    select auth.uid() as actor, c.ip_address, c.user_agent, pg_catalog.left(pg_catalog.gen_random_uuid()::text, 24) as id_prefix
-    from private.request_client() c
-  )
+  %9$s
   insert into public.audit_logs
     (id, organization_id, user_id, action, entity_type, entity_id, old_values, new_values, changed_keys,
      ip_address, user_agent)
@@ -165,7 +165,7 @@ end;
 $body$,
     private.audit_shape(target), changed, old_values, new_values, key, coalesce(organization, ''),
     case when organization is null then 'null::uuid' else pg_catalog.format('n.%I::uuid', organization) end,
-    action);
+    action, context);
 end;
 $$;
 
