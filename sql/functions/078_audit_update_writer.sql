@@ -88,11 +88,6 @@ declare
   old_values text;
   new_values text;
   action text := '''update''';
-  -- The request context, computed once per statement: both queries start with it.
-  context text := 'with context as materialized ('
-    'select auth.uid() as actor, c.ip_address, c.user_agent, '
-    'pg_catalog.left(pg_catalog.gen_random_uuid()::text, 24) as id_prefix '
-    'from private.request_client() c)';
 begin
   select
     'pg_catalog.array_remove(array[' || coalesce(pg_catalog.string_agg(
@@ -111,24 +106,28 @@ begin
     action := 'case when o.deleted_at is null and n.deleted_at is not null then ''soft_delete'' '
               'when o.deleted_at is not null and n.deleted_at is null then ''restore'' else ''update'' end';
   end if;
+  -- The request context is read once per statement into variables, as
+  -- private.audit_insert reads it (080_audit.sql says why).
   return pg_catalog.format($body$
+declare
+  actor uuid := auth.uid();
+  client record := private.request_client();
+  id_prefix text := pg_catalog.left(pg_catalog.gen_random_uuid()::text, 24);
 begin
   if private.audit_shape(tg_relid) is distinct from %1$L then
     -- The table changed shape since this function was generated: the generic writer.
-    %9$s
     insert into public.audit_logs
       (id, organization_id, user_id, action, entity_type, entity_id, old_values, new_values, changed_keys,
        ip_address, user_agent)
-    select (x.id_prefix || pg_catalog.lpad(pg_catalog.to_hex(j.i), 12, '0'))::uuid,
-           (j.nv ->> %6$L)::uuid, x.actor,
+    select (id_prefix || pg_catalog.lpad(pg_catalog.to_hex(j.i), 12, '0'))::uuid,
+           (j.nv ->> %6$L)::uuid, actor,
            case
              when j.ov ->> 'deleted_at' is null and j.nv ->> 'deleted_at' is not null then 'soft_delete'
              when j.ov ->> 'deleted_at' is not null and j.nv ->> 'deleted_at' is null then 'restore'
              else 'update'
            end,
-           tg_table_name, j.nv ->> %5$L, j.ov, j.nv, j.changed, x.ip_address, x.user_agent
-    from context x
-    cross join (
+           tg_table_name, j.nv ->> %5$L, j.ov, j.nv, j.changed, client.ip_address, client.user_agent
+    from (
       select d.ov, d.nv, pg_catalog.row_number() over () as i,
              array(
                select e.key from pg_catalog.jsonb_each(d.nv) e
@@ -145,15 +144,13 @@ begin
     where j.changed <> '{}';
     return null;
   end if;
-  %9$s
   insert into public.audit_logs
     (id, organization_id, user_id, action, entity_type, entity_id, old_values, new_values, changed_keys,
      ip_address, user_agent)
-  select (x.id_prefix || pg_catalog.lpad(pg_catalog.to_hex(pg_catalog.row_number() over ()), 12, '0'))::uuid,
-         r.organization_id, x.actor, r.action, tg_table_name, r.entity_id, r.old_values, r.new_values, r.changed,
-         x.ip_address, x.user_agent
-  from context x
-  cross join (
+  select (id_prefix || pg_catalog.lpad(pg_catalog.to_hex(pg_catalog.row_number() over ()), 12, '0'))::uuid,
+         r.organization_id, actor, r.action, tg_table_name, r.entity_id, r.old_values, r.new_values, r.changed,
+         client.ip_address, client.user_agent
+  from (
     select %7$s as organization_id, n.%5$I::text as entity_id, %8$s as action, %2$s as changed,
            %3$s as old_values, %4$s as new_values
     from old_rows o join new_rows n on n.%5$I = o.%5$I
@@ -165,7 +162,7 @@ end;
 $body$,
     private.audit_shape(target), changed, old_values, new_values, key, coalesce(organization, ''),
     case when organization is null then 'null::uuid' else pg_catalog.format('n.%I::uuid', organization) end,
-    action, context);
+    action);
 end;
 $$;
 

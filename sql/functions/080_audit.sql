@@ -3,7 +3,7 @@
 -- the transaction of the change.
 -- Statement-level triggers with transition tables: one insert into the log per
 -- statement, not one per row, with the request context (actor, ip, user agent)
--- computed once per statement in a materialized CTE. The table's key and
+-- read once per statement into the trigger function's variables. The table's key and
 -- organization columns are trigger arguments, so no row needs a catalog lookup,
 -- and the organization is taken from the row itself (no join): an entry keeps it
 -- after the organization is deleted.
@@ -22,14 +22,13 @@
 -- one place they are parsed. ip_address: x-forwarded-for's first hop, else
 -- x-real-ip, as inet (unparsable: null); user_agent: its first 512 characters.
 -- PL/pgSQL, so that its work is planned once per session (an SQL function called
--- from a cached plan is parsed and planned again at every execution); the
--- triggers call it once per statement.
+-- from a cached plan is parsed and planned again at every execution). One row as
+-- out parameters, not a set: the triggers assign it to a variable once per
+-- statement (a set-returning call costs a function scan in the writer's plan).
 drop function if exists private.request_client();
-create function private.request_client()
-returns table (ip_address inet, user_agent text)
+create function private.request_client(out ip_address inet, out user_agent text)
 language plpgsql
 stable
-rows 1
 set search_path = ''
 as $$
 declare
@@ -51,7 +50,6 @@ begin
     end;
   end if;
   user_agent := pg_catalog.left(headers ->> 'user-agent', 512);
-  return next;
 end;
 $$;
 
@@ -67,17 +65,19 @@ as $$
 $$;
 
 -- TG_ARGV[0]: key column; TG_ARGV[1]: organization column ('' when none).
--- The context CTE is materialized: evaluated once per statement, whatever the
--- plan. The query's plan is cached by PL/pgSQL across transactions; it has no join
--- whose choice depends on the first call's row count. Its plan is always the
--- generic one: left to choose, the plan cache compares the generic plan with the
--- custom plans made so far, and after a bulk first call (a custom plan costed for
--- its 100,000 rows) it went on planning every later single-row call anew
--- (bench/audit.py, `single_after_bulk_vs_single`: 2.4x before this setting). JIT is
--- off: the generic plan of a bulk first call would otherwise keep its JIT decision
--- and compile on every later single-row call (hundreds of ms each).
--- `offset 0` keeps the row's jsonb a column computed once: pulled up, `to_jsonb`
--- ran three times per row (the entry, its key, its organization): 1.6x the bulk cost.
+-- The request context is read once per statement into variables (the caller,
+-- the client, the entries' id prefix), so the insert's plan is the writing alone:
+-- a join to a context subquery cost a single-row statement more than its entry
+-- (bench/audit.py, `single_audited_vs_plain`). The query's plan is cached by
+-- PL/pgSQL across transactions; it has no join whose choice depends on the first
+-- call's row count. Its plan is always the generic one: left to choose, the plan
+-- cache compares the generic plan with the custom plans made so far, and after a
+-- bulk first call (a custom plan costed for its 100,000 rows) it went on planning
+-- every later single-row call anew (`single_after_bulk_vs_single`: 2.4x before
+-- this setting). JIT is off: the generic plan of a bulk first call would otherwise
+-- keep its JIT decision and compile on every later single-row call (hundreds of ms
+-- each). `offset 0` keeps the row's jsonb a column computed once: pulled up,
+-- `to_jsonb` ran three times per row (the entry, its key, its organization).
 create or replace function private.audit_insert()
 returns trigger
 language plpgsql
@@ -86,19 +86,17 @@ set search_path = ''
 set plan_cache_mode = force_generic_plan
 set jit = off
 as $$
+declare
+  actor uuid := auth.uid();
+  client record := private.request_client();
+  id_prefix text := pg_catalog.left(pg_catalog.gen_random_uuid()::text, 24);
 begin
-  with context as materialized (
-    select auth.uid() as actor, c.ip_address, c.user_agent,
-           pg_catalog.left(pg_catalog.gen_random_uuid()::text, 24) as id_prefix
-    from private.request_client() c
-  )
   insert into public.audit_logs
     (id, organization_id, user_id, action, entity_type, entity_id, new_values, ip_address, user_agent)
-  select (x.id_prefix || pg_catalog.lpad(pg_catalog.to_hex(r.i), 12, '0'))::uuid,
-         (r.v ->> nullif(tg_argv[1], ''))::uuid, x.actor, 'create', tg_table_name,
-         r.v ->> tg_argv[0], r.v, x.ip_address, x.user_agent
-  from context x
-  cross join (select pg_catalog.to_jsonb(n) as v, pg_catalog.row_number() over () as i from new_rows n offset 0) r;
+  select (id_prefix || pg_catalog.lpad(pg_catalog.to_hex(r.i), 12, '0'))::uuid,
+         (r.v ->> nullif(tg_argv[1], ''))::uuid, actor, 'create', tg_table_name,
+         r.v ->> tg_argv[0], r.v, client.ip_address, client.user_agent
+  from (select pg_catalog.to_jsonb(n) as v, pg_catalog.row_number() over () as i from new_rows n offset 0) r;
   return null;
 end;
 $$;
@@ -111,21 +109,19 @@ set search_path = ''
 set plan_cache_mode = force_generic_plan
 set jit = off
 as $$
+declare
+  actor uuid := auth.uid();
+  client record := private.request_client();
+  id_prefix text := pg_catalog.left(pg_catalog.gen_random_uuid()::text, 24);
 begin
   -- Rows deleted with their organization keep its id: the history stays attributable.
-  with context as materialized (
-    select auth.uid() as actor, c.ip_address, c.user_agent,
-           pg_catalog.left(pg_catalog.gen_random_uuid()::text, 24) as id_prefix
-    from private.request_client() c
-  )
   insert into public.audit_logs
     (id, organization_id, user_id, action, entity_type, entity_id, old_values, ip_address, user_agent)
-  select (x.id_prefix || pg_catalog.lpad(pg_catalog.to_hex(r.i), 12, '0'))::uuid,
-         (r.v ->> nullif(tg_argv[1], ''))::uuid, x.actor,
+  select (id_prefix || pg_catalog.lpad(pg_catalog.to_hex(r.i), 12, '0'))::uuid,
+         (r.v ->> nullif(tg_argv[1], ''))::uuid, actor,
          case when r.v ->> 'deleted_at' is not null then 'purge' else 'delete' end,
-         tg_table_name, r.v ->> tg_argv[0], r.v, x.ip_address, x.user_agent
-  from context x
-  cross join (select pg_catalog.to_jsonb(d) as v, pg_catalog.row_number() over () as i from old_rows d offset 0) r;
+         tg_table_name, r.v ->> tg_argv[0], r.v, client.ip_address, client.user_agent
+  from (select pg_catalog.to_jsonb(d) as v, pg_catalog.row_number() over () as i from old_rows d offset 0) r;
   return null;
 end;
 $$;

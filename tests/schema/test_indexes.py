@@ -47,13 +47,32 @@ EXPECTED_INDEXES = [
     # an organization's log newest first (keyset pages), with list_audit_logs' filter
     # columns included (index-only pages); serves organization_id lookups
     ("audit_logs", ("organization_id", "created_at", "id", "entity_type", "user_id"), False, None),
-    ("audit_logs", ("created_at",), False, None),  # a BRIN
 ]
 
 
 @pytest.mark.parametrize("expected", EXPECTED_INDEXES, ids=lambda e: f"{e[0]}({','.join(e[1])}){'' if e[3] is None else '-partial'}")
 def test_index_exists(db, expected):
     assert expected in indexes(db)
+
+
+def test_only_the_default_audit_partition_has_a_time_index(db):
+    """Months are read by organization and dropped whole; the default partition is searched by time."""
+    rows = db.execute(
+        """
+        select c.relname, am.amname, array(select a.attname from unnest(i.indkey) k(attnum)
+                                           join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum)
+        from pg_inherits h join pg_class c on c.oid = h.inhrelid
+        join pg_index i on i.indrelid = c.oid join pg_class ic on ic.oid = i.indexrelid join pg_am am on am.oid = ic.relam
+        where h.inhparent = 'public.audit_logs'::regclass
+        """
+    ).fetchall()
+    by_partition: dict[str, list[tuple[str, list[str]]]] = {}
+    for partition, method, columns in rows:
+        by_partition.setdefault(partition, []).append((method, columns))
+    assert ("brin", ["created_at"]) in by_partition.pop("audit_logs_default")
+    assert by_partition, "no monthly partition"
+    for partition, found in by_partition.items():
+        assert [method for method, _ in found] == ["btree"], (partition, found)
 
 
 def test_no_duplicate_indexes(db):
