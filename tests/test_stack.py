@@ -86,6 +86,22 @@ def test_token_is_accepted_by_postgrest(stack):
     assert missing.returncode == 1 and "no local user" in missing.stderr and "Traceback" not in missing.stderr
 
 
+def test_a_token_that_worked_stops_at_its_exp(stack):
+    """Whatever PostgREST keeps of a verified token (its JWT cache) ends at the token's `exp`.
+    PostgREST allows 30 s of clock skew: the token is made to run out 3 s from now, skew included."""
+    from supakit import tokens
+
+    info = stack.json("status")["stack"]["info"]
+    token = tokens.sign({"role": "authenticated", "sub": "00000000-0000-4000-8000-000000000001",
+                         "exp": int(time.time()) - 27}, stack.state()["jwt_secret"])
+    headers = {"apikey": info["anon_key"], "Authorization": f"Bearer {token}"}
+    assert httpx.get(info["rest_url"] + "/rpc/nonexistent_probe", headers=headers).status_code == 404
+    assert httpx.get(info["rest_url"] + "/rpc/nonexistent_probe", headers=headers).status_code == 404
+    time.sleep(4.5)
+    expired = httpx.get(info["rest_url"] + "/rpc/nonexistent_probe", headers=headers)
+    assert expired.status_code == 401 and "expired" in expired.text.lower(), expired.text
+
+
 def test_down_keeps_data_and_up_brings_it_back(stack):
     info = stack.json("status")["stack"]["info"]
     with psycopg.connect(info["db_url"], autocommit=True) as conn:

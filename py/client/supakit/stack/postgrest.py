@@ -83,8 +83,8 @@ class PostgrestConfig:
             "db-max-rows": self.max_rows,
             "db-channel-enabled": True,
             "jwt-secret": self.jwt_secret,
-            # A token verified once is trusted until its `exp` (at most an hour): a client sends the
-            # same token with every request, and verifying it each time was CPU on every call.
+            # A token verified once is kept until its `exp` (at most an hour): a client sends the same
+            # token with every request (tests/test_stack.py::test_a_token_that_worked_stops_at_its_exp).
             "jwt-cache-max-lifetime": 3600,
             "server-host": "127.0.0.1",
             "server-port": self.port,
