@@ -9,8 +9,9 @@ table pays and the ratios isolate the audit:
 - bench.projects_plain: no audit;
 - bench.projects_audited: the shipped design, `private.enable_audit(...)`:
   statement-level triggers writing public.audit_logs (partitioned by month, no
-  foreign keys, two indexes, ids ordered within a statement); updates through the
-  writer generated for the table: typed comparisons, the changed columns only;
+  foreign keys, one keyset index, a statement's entries written in that index's
+  order); updates through the writer generated for the table: typed comparisons,
+  the changed columns only;
 - bench.projects_generic: the same, but updates through the generic writer shipped
   before: whole rows as jsonb, changed columns found key by key
   (bench/sql/audit_generic_update.sql; measured slower, replaced);

@@ -12,9 +12,9 @@
 -- An update stores the changed columns, old and new, and their names; an update
 -- that changes nothing but updated_at writes nothing. Its trigger function is
 -- generated per table (078_audit_update_writer.sql).
--- Entry ids: one random prefix per statement, the row's number in the last 48 bits
--- (see 078_audit_update_writer.sql: one statement's entries stay together in the
--- keyset index).
+-- Entry ids: one random prefix per statement, and in the last 48 bits a number
+-- counting down from 2^48 - 1 in organization order (see 078_audit_update_writer.sql):
+-- a statement's entries reach the keyset index in its own order.
 -- The functions are security definer (callers may not write the log themselves)
 -- with search_path pinned and only built-ins and schema-qualified names.
 
@@ -77,7 +77,11 @@ $$;
 -- this setting). JIT is off: the generic plan of a bulk first call would otherwise
 -- keep its JIT decision and compile on every later single-row call (hundreds of ms
 -- each). `offset 0` keeps the row's jsonb a column computed once: pulled up,
--- `to_jsonb` ran three times per row (the entry, its key, its organization).
+-- `to_jsonb` ran three times per row (the entry, its key, its organization). The
+-- entries are numbered, and so written, in organization order: a bulk statement's
+-- entries then fill the keyset index page by page instead of splitting a page per
+-- organization all through the statement (bench/audit.py: a 100,000-row insert over
+-- 100 organizations, x1.61 -> x1.53 the plain insert).
 create or replace function private.audit_insert()
 returns trigger
 language plpgsql
@@ -93,10 +97,11 @@ declare
 begin
   insert into public.audit_logs
     (id, organization_id, user_id, action, entity_type, entity_id, new_values, ip_address, user_agent)
-  select (id_prefix || pg_catalog.lpad(pg_catalog.to_hex(r.i), 12, '0'))::uuid,
-         (r.v ->> nullif(tg_argv[1], ''))::uuid, actor, 'create', tg_table_name,
+  select (id_prefix || pg_catalog.to_hex(281474976710655 - pg_catalog.row_number() over (order by r.organization_id)))::uuid,
+         r.organization_id, actor, 'create', tg_table_name,
          r.v ->> tg_argv[0], r.v, client.ip_address, client.user_agent
-  from (select pg_catalog.to_jsonb(n) as v, pg_catalog.row_number() over () as i from new_rows n offset 0) r;
+  from (select e.v, (e.v ->> nullif(tg_argv[1], ''))::uuid as organization_id
+        from (select pg_catalog.to_jsonb(n) as v from new_rows n offset 0) e) r;
   return null;
 end;
 $$;
@@ -117,11 +122,12 @@ begin
   -- Rows deleted with their organization keep its id: the history stays attributable.
   insert into public.audit_logs
     (id, organization_id, user_id, action, entity_type, entity_id, old_values, ip_address, user_agent)
-  select (id_prefix || pg_catalog.lpad(pg_catalog.to_hex(r.i), 12, '0'))::uuid,
-         (r.v ->> nullif(tg_argv[1], ''))::uuid, actor,
+  select (id_prefix || pg_catalog.to_hex(281474976710655 - pg_catalog.row_number() over (order by r.organization_id)))::uuid,
+         r.organization_id, actor,
          case when r.v ->> 'deleted_at' is not null then 'purge' else 'delete' end,
          tg_table_name, r.v ->> tg_argv[0], r.v, client.ip_address, client.user_agent
-  from (select pg_catalog.to_jsonb(d) as v, pg_catalog.row_number() over () as i from old_rows d offset 0) r;
+  from (select e.v, (e.v ->> nullif(tg_argv[1], ''))::uuid as organization_id
+        from (select pg_catalog.to_jsonb(d) as v from old_rows d offset 0) e) r;
   return null;
 end;
 $$;
