@@ -133,7 +133,7 @@ begin
            end,
            tg_table_name, j.nv ->> %5$L, j.ov, j.nv, j.changed, client.ip_address, client.user_agent
     from (
-      select d.ov, d.nv, pg_catalog.row_number() over () as i,
+      select d.ov, d.nv, pg_catalog.row_number() over (order by (d.nv ->> %6$L)::uuid) as i,
              array(
                select e.key from pg_catalog.jsonb_each(d.nv) e
                where e.key <> 'updated_at' and e.value is distinct from d.ov -> e.key

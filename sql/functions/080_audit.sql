@@ -80,8 +80,9 @@ $$;
 -- `to_jsonb` ran three times per row (the entry, its key, its organization). The
 -- entries are numbered, and so written, in organization order: a bulk statement's
 -- entries then fill the keyset index page by page instead of splitting a page per
--- organization all through the statement (bench/audit.py: a 100,000-row insert over
--- 100 organizations, x1.61 -> x1.53 the plain insert).
+-- organization all through the statement (a 100,000-row insert over 100
+-- organizations: the index 1,183 pages instead of 1,828, and x1.55 the plain insert
+-- instead of x1.62; docs/performance.md, "Entries in index order").
 create or replace function private.audit_insert()
 returns trigger
 language plpgsql

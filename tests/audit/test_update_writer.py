@@ -66,25 +66,43 @@ def test_a_table_changed_after_generation_is_still_audited(db, widgets):
     assert [(e["changed_keys"], e["new_values"]) for e in latest] == [(["colour"], {"colour": "blue"})]
 
 
-def test_one_statements_entries_are_numbered_in_index_order(db, widgets):
-    """Per statement: one random prefix, then numbers counting down from 2^48 - 1 in
-    organization order, so the entries arrive in the keyset index's order
-    (organization_id, created_at desc, id desc): side by side, not scattered."""
-    other = str(db.execute("insert into public.organizations (name, slug) values ('W2', %s) returning id",
-                           (f"w-{uuid.uuid4().hex[:8]}",)).fetchone()[0])
+def second_organization(db) -> str:
+    return str(db.execute("insert into public.organizations (name, slug) values ('W2', %s) returning id",
+                          (f"w-{uuid.uuid4().hex[:8]}",)).fetchone()[0])
+
+
+def insert_rows_in_two_organizations(db, first: str, second: str) -> None:
     db.execute("insert into public.widgets (code, organization_id, size) "
                "select 'n' || g, case when g %% 2 = 0 then %s::uuid else %s::uuid end, g "
-               "from generate_series(1, 20) g", (widgets, other))
+               "from generate_series(1, 20) g", (first, second))
+
+
+def assert_numbered_in_index_order(db, action: str) -> None:
+    """One statement's 20 entries: one random prefix, then numbers counting down from
+    2^48 - 1 in organization order, so they arrive in the keyset index's order
+    (organization_id, created_at desc, id desc): side by side, not scattered."""
+    entries = db.execute(
+        "select id::text, organization_id::text from public.audit_logs where entity_type = 'widgets' "
+        "and action = %s and entity_id like 'n%%' order by id desc", (action,)).fetchall()
+    ids = [i for i, _ in entries]
+    assert len(ids) == 20 and len({i[:24] for i in ids}) == 1, action  # one prefix per statement
+    assert [int(i[24:], 16) for i in ids] == [2**48 - 1 - n for n in range(1, 21)], action
+    assert all(uuid.UUID(i).version == 4 for i in ids)
+    organizations = [o for _, o in entries]
+    assert organizations == sorted(organizations, key=uuid.UUID) and len(set(organizations)) == 2, action
+
+
+def test_one_statements_entries_are_numbered_in_index_order(db, widgets):
+    insert_rows_in_two_organizations(db, widgets, second_organization(db))
     db.execute("update public.widgets set size = size + 1 where code like 'n%%'")
     db.execute("delete from public.widgets where code like 'n%%'")
-    top = 2**48 - 1
     for action in ("create", "update", "delete"):
-        entries = db.execute(
-            "select id::text, organization_id::text from public.audit_logs where entity_type = 'widgets' "
-            "and action = %s and entity_id like 'n%%' order by id desc", (action,)).fetchall()
-        ids = [i for i, _ in entries]
-        assert len(ids) == 20 and len({i[:24] for i in ids}) == 1, action  # one prefix per statement
-        assert [int(i[24:], 16) for i in ids] == [top - n for n in range(1, 21)], action
-        assert all(uuid.UUID(i).version == 4 for i in ids)
-        organizations = [o for _, o in entries]
-        assert organizations == sorted(organizations, key=uuid.UUID) and len(set(organizations)) == 2, action
+        assert_numbered_in_index_order(db, action)
+
+
+def test_a_stale_writer_numbers_entries_in_index_order_too(db, widgets):
+    insert_rows_in_two_organizations(db, widgets, second_organization(db))
+    db.execute("alter table public.widgets add column colour text")  # the generic query from here
+    db.execute("update public.widgets set colour = 'red' where code like 'n%%'")
+    assert all("code" in e["new_values"] for e in updates(db))  # the generic writer's whole rows
+    assert_numbered_in_index_order(db, "update")
