@@ -116,13 +116,14 @@ def test_generated_objects_are_recorded_and_torn_down(empty_url):
     assert ("view", "public.active_projects", "active_projects") in generated
     assert ("trigger", "public.active_projects", "soft_delete") in generated
     assert ("trigger", "public.profiles", "audit_insert") in generated
-    assert ("function", "public.profiles", "private.audit_update__public__profiles") in generated
-    assert len(generated) == 5 * (4 + 1) + 4  # five audited tables (four triggers, a writer), one soft-deletable
+    for operation in ("insert", "update", "delete"):
+        assert ("function", "public.profiles", f"private.audit_{operation}__public__profiles") in generated
+    assert len(generated) == 5 * (4 + 3) + 4  # five audited tables (four triggers, three writers), one soft-deletable
     rollback(empty_url, REAL, count=1)
     assert one(empty_url, "select to_regclass('public.active_projects') is null and "
                           "to_regclass('public.trashed_projects') is null")
     assert one(empty_url, "select count(*) from pg_trigger where tgname like 'audit_%'") == 0
-    assert one(empty_url, "select count(*) from pg_proc where proname like 'audit\\_update\\_\\_%'") == 0
+    assert one(empty_url, "select count(*) from pg_proc where proname ~ '^audit_(insert|update|delete)__'") == 0
     migrate(empty_url, REAL)
     with psycopg.connect(empty_url, autocommit=True) as conn:
         assert conn.execute(listed).fetchall() == generated

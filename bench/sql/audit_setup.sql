@@ -9,8 +9,8 @@ select md5('bulk-org' || o)::uuid, 'Bulk organization ' || o, 'bulk-org-' || o
 from generate_series(1, current_setting('bench.bulk_orgs')::int) o;
 
 -- One copy of public.projects per design measured: plain (unaudited), audited (the
--- shipped triggers), generic (the generic whole-row update writer shipped before), staged
--- and legacy.
+-- shipped triggers), generic (the generic insert and whole-row update writers shipped
+-- before), staged and legacy.
 do $$
 declare
   design text;
@@ -28,6 +28,9 @@ $$;
 
 select private.enable_audit('bench.projects_audited', 'id', 'organization_id');
 select private.enable_audit('bench.projects_generic', 'id', 'organization_id');
+create or replace trigger audit_insert after insert on bench.projects_generic
+  referencing new table as new_rows
+  for each statement execute function bench.generic_audit_insert('id', 'organization_id');
 create or replace trigger audit_update after update on bench.projects_generic
   referencing old table as old_rows new table as new_rows
   for each statement execute function bench.generic_audit_update('id', 'organization_id');

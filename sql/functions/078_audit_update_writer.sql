@@ -40,22 +40,6 @@ begin
 end;
 $$;
 
--- The name of a table's generated update writer (at most 63 bytes, unique per table).
-create or replace function private.audit_update_writer_name(target regclass)
-returns text
-language sql
-stable
-set search_path = ''
-as $$
-  select case when pg_catalog.octet_length(t.name) <= 63 then t.name
-              else pg_catalog.left(t.name, 50) || '_' || pg_catalog.left(pg_catalog.md5(t.name), 12) end
-  from (
-    select 'audit_update__' || n.nspname || '__' || c.relname as name
-    from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-    where c.oid = target
-  ) t
-$$;
-
 -- "this column differs between o and n", typed where the column's type (a domain's
 -- base type) has btree equality, else as jsonb.
 create or replace function private.audit_column_changed(target regclass, column_name text)
@@ -111,8 +95,7 @@ begin
     action := 'case when o.deleted_at is null and n.deleted_at is not null then ''soft_delete'' '
               'when o.deleted_at is not null and n.deleted_at is null then ''restore'' else ''update'' end';
   end if;
-  -- The request context is read once per statement into variables, as
-  -- private.audit_insert reads it (080_audit.sql says why).
+  -- The request context is read once per statement into variables (077_audit_writers.sql).
   return pg_catalog.format($body$
 declare
   actor uuid := auth.uid();
@@ -175,23 +158,14 @@ $$;
 -- points the table's audit_update trigger at it.
 create or replace function private.create_audit_update_writer(target regclass, key text, organization text)
 returns text
-language plpgsql
+language sql
 set search_path = ''
 as $$
-declare
-  writer text := pg_catalog.format('private.%I', private.audit_update_writer_name(target));
-begin
-  execute pg_catalog.format(
-    'create or replace function %s() returns trigger language plpgsql security definer '
-    'set search_path = '''' set plan_cache_mode = force_generic_plan set enable_nestloop = off set jit = off '
-    'as %L', writer, private.audit_update_writer_source(target, key, organization));
-  execute pg_catalog.format('revoke execute on function %s() from public, anon, authenticated, service_role', writer);
-  return writer;
-end;
+  select private.install_audit_writer(
+    target, 'update', private.audit_update_writer_source(target, key, organization), nested_loops => false)
 $$;
 
 revoke execute on function private.audit_shape(regclass) from public, anon, authenticated, service_role;
-revoke execute on function private.audit_update_writer_name(regclass) from public, anon, authenticated, service_role;
 revoke execute on function private.audit_column_changed(regclass, text) from public, anon, authenticated, service_role;
 revoke execute on function private.audit_update_writer_source(regclass, text, text) from public, anon, authenticated, service_role;
 revoke execute on function private.create_audit_update_writer(regclass, text, text) from public, anon, authenticated, service_role;

@@ -3,19 +3,20 @@
 -- the transaction of the change.
 -- Statement-level triggers with transition tables: one insert into the log per
 -- statement, not one per row, with the request context (actor, ip, user agent)
--- read once per statement into the trigger function's variables. The table's key and
--- organization columns are trigger arguments, so no row needs a catalog lookup,
--- and the organization is taken from the row itself (no join): an entry keeps it
--- after the organization is deleted.
+-- read once per statement into the trigger function's variables. Each trigger
+-- function is generated for its table and operation from the table's key and
+-- organization columns (077-079), so no row needs a catalog lookup, and the
+-- organization is taken from the row itself (no join): an entry keeps it after the
+-- organization is deleted.
 -- Who: auth.uid() (null for the service role and for migrations), stored as is (no
 -- foreign key: entries outlive the user). Where from: private.request_client().
--- An update stores the changed columns, old and new, and their names; an update
--- that changes nothing but updated_at writes nothing. Its trigger function is
--- generated per table (078_audit_update_writer.sql).
+-- An insert stores the row, a delete the row it removed (079_audit_row_writers.sql);
+-- an update stores the changed columns, old and new, and their names; an update
+-- that changes nothing but updated_at writes nothing (078_audit_update_writer.sql).
 -- Entry ids: one random prefix per statement, and in the last 48 bits a number
 -- counting down from 2^48 - 1 in organization order (see 078_audit_update_writer.sql):
 -- a statement's entries reach the keyset index in its own order.
--- The functions are security definer (callers may not write the log themselves)
+-- The writers are security definer (callers may not write the log themselves)
 -- with search_path pinned and only built-ins and schema-qualified names.
 
 -- The caller's client, from the headers PostgREST puts in request.headers: the
@@ -64,75 +65,6 @@ as $$
   select p.id from public.profiles p where p.id = (select auth.uid())
 $$;
 
--- TG_ARGV[0]: key column; TG_ARGV[1]: organization column ('' when none).
--- The request context is read once per statement into variables (the caller,
--- the client, the entries' id prefix), so the insert's plan is the writing alone:
--- a join to a context subquery cost a single-row statement more than its entry
--- (bench/audit.py, `single_audited_vs_plain`). The query's plan is cached by
--- PL/pgSQL across transactions; it has no join whose choice depends on the first
--- call's row count. Its plan is always the generic one: left to choose, the plan
--- cache compares the generic plan with the custom plans made so far, and after a
--- bulk first call (a custom plan costed for its 100,000 rows) it went on planning
--- every later single-row call anew (`single_after_bulk_vs_single`: 2.4x before
--- this setting). JIT is off: the generic plan of a bulk first call would otherwise
--- keep its JIT decision and compile on every later single-row call (hundreds of ms
--- each). `offset 0` keeps the row's jsonb a column computed once: pulled up,
--- `to_jsonb` ran three times per row (the entry, its key, its organization). The
--- entries are numbered, and so written, in organization order: a bulk statement's
--- entries then fill the keyset index page by page instead of splitting a page per
--- organization all through the statement (a 100,000-row insert over 100
--- organizations: the index 1,183 pages instead of 1,828, and x1.55 the plain insert
--- instead of x1.62; docs/performance.md, "Entries in index order").
-create or replace function private.audit_insert()
-returns trigger
-language plpgsql
-security definer
-set search_path = ''
-set plan_cache_mode = force_generic_plan
-set jit = off
-as $$
-declare
-  actor uuid := auth.uid();
-  client record := private.request_client();
-  id_prefix text := pg_catalog.left(pg_catalog.gen_random_uuid()::text, 24);
-begin
-  insert into public.audit_logs
-    (id, organization_id, user_id, action, entity_type, entity_id, new_values, ip_address, user_agent)
-  select (id_prefix || pg_catalog.to_hex(281474976710655 - pg_catalog.row_number() over (order by r.organization_id)))::uuid,
-         r.organization_id, actor, 'create', tg_table_name,
-         r.v ->> tg_argv[0], r.v, client.ip_address, client.user_agent
-  from (select e.v, (e.v ->> nullif(tg_argv[1], ''))::uuid as organization_id
-        from (select pg_catalog.to_jsonb(n) as v from new_rows n offset 0) e) r;
-  return null;
-end;
-$$;
-
-create or replace function private.audit_delete()
-returns trigger
-language plpgsql
-security definer
-set search_path = ''
-set plan_cache_mode = force_generic_plan
-set jit = off
-as $$
-declare
-  actor uuid := auth.uid();
-  client record := private.request_client();
-  id_prefix text := pg_catalog.left(pg_catalog.gen_random_uuid()::text, 24);
-begin
-  -- Rows deleted with their organization keep its id: the history stays attributable.
-  insert into public.audit_logs
-    (id, organization_id, user_id, action, entity_type, entity_id, old_values, ip_address, user_agent)
-  select (id_prefix || pg_catalog.to_hex(281474976710655 - pg_catalog.row_number() over (order by r.organization_id)))::uuid,
-         r.organization_id, actor,
-         case when r.v ->> 'deleted_at' is not null then 'purge' else 'delete' end,
-         tg_table_name, r.v ->> tg_argv[0], r.v, client.ip_address, client.user_agent
-  from (select e.v, (e.v ->> nullif(tg_argv[1], ''))::uuid as organization_id
-        from (select pg_catalog.to_jsonb(d) as v from old_rows d offset 0) e) r;
-  return null;
-end;
-$$;
-
 create or replace function private.refuse_key_change()
 returns trigger
 language plpgsql
@@ -146,8 +78,8 @@ $$;
 
 -- Audit a table: one statement. `key` and `organization` name its columns
 -- (organization null for tables that belong to no organization). Run it again after
--- changing the table's columns: it regenerates the table's update writer. Its four
--- triggers and its writer are recorded in private.generated_objects (migrations
+-- changing the table's columns: it regenerates the table's writers. Its four
+-- triggers and three writers are recorded in private.generated_objects (migrations
 -- 0016 and 0017), where the migrator's teardown and `supakit doctor` find them.
 create or replace function private.enable_audit(target regclass, key text, organization text default null)
 returns void
@@ -156,17 +88,22 @@ set search_path = ''
 as $$
 declare
   args text := pg_catalog.format('%L, %L', key, coalesce(organization, ''));
-  writer text := private.create_audit_update_writer(target, key, organization);
+  writers text[] := array[
+    private.create_audit_row_writer(target, key, organization, 'insert'),
+    private.create_audit_update_writer(target, key, organization),
+    private.create_audit_row_writer(target, key, organization, 'delete')];
 begin
+  -- The arguments are no longer read by the writers (generated with the names);
+  -- they stay as the record of what the table was audited with.
   execute pg_catalog.format(
     'create or replace trigger audit_insert after insert on %s referencing new table as new_rows '
-    'for each statement execute function private.audit_insert(%s)', target, args);
+    'for each statement execute function %s(%s)', target, writers[1], args);
   execute pg_catalog.format(
     'create or replace trigger audit_update after update on %s referencing old table as old_rows new table as new_rows '
-    'for each statement execute function %s(%s)', target, writer, args);
+    'for each statement execute function %s(%s)', target, writers[2], args);
   execute pg_catalog.format(
     'create or replace trigger audit_delete after delete on %s referencing old table as old_rows '
-    'for each statement execute function private.audit_delete(%s)', target, args);
+    'for each statement execute function %s(%s)', target, writers[3], args);
   -- Old and new rows are matched by key: a key never changes.
   execute pg_catalog.format(
     'create or replace trigger audit_key_is_fixed before update of %1$I on %2$s for each row '
@@ -180,7 +117,8 @@ begin
     if exists (select 1 from pg_catalog.pg_constraint c
                where c.conrelid = 'private.generated_objects'::regclass and c.conname = 'generated_objects_kind') then
       insert into private.generated_objects (kind, relation, name, generated_by)
-      values ('function', target::text, writer, 'private.enable_audit')
+      select 'function', target::text, w.name, 'private.enable_audit'
+      from pg_catalog.unnest(writers) as w(name)
       on conflict do nothing;
     end if;
   end if;
@@ -189,28 +127,31 @@ $$;
 
 revoke execute on function private.request_client() from public, anon, authenticated, service_role;
 revoke execute on function private.audit_actor() from public, anon, authenticated, service_role;
-revoke execute on function private.audit_insert() from public, anon, authenticated, service_role;
-revoke execute on function private.audit_delete() from public, anon, authenticated, service_role;
 revoke execute on function private.refuse_key_change() from public, anon, authenticated, service_role;
 revoke execute on function private.enable_audit(regclass, text, text) from public, anon, authenticated, service_role;
 
--- Tables audited before update writers were generated per table (their trigger
--- calls the generic private.audit_update()): given theirs, then the generic one goes.
+-- Tables audited before writers were generated per table (their triggers call the
+-- generic private.audit_insert(), audit_update() or audit_delete()): given theirs,
+-- then the generic ones go.
 do $$
 declare
   audited record;
 begin
   for audited in
-    select t.tgrelid::regclass as target,
+    select distinct t.tgrelid::regclass as target,
            pg_catalog.string_to_array(pg_catalog.encode(t.tgargs, 'escape'), '\000') as args
     from pg_catalog.pg_trigger t
-    where t.tgfoid = pg_catalog.to_regprocedure('private.audit_update()')
+    where t.tgfoid in (pg_catalog.to_regprocedure('private.audit_insert()'),
+                       pg_catalog.to_regprocedure('private.audit_update()'),
+                       pg_catalog.to_regprocedure('private.audit_delete()'))
   loop
     perform private.enable_audit(audited.target, audited.args[1], nullif(audited.args[2], ''));
   end loop;
 end;
 $$;
+drop function if exists private.audit_insert();
 drop function if exists private.audit_update();
+drop function if exists private.audit_delete();
 
 select private.enable_audit('public.organizations', 'id', 'id');
 select private.enable_audit('public.organization_members', 'id', 'organization_id');

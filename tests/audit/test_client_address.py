@@ -62,5 +62,6 @@ def test_the_request_is_parsed_in_one_place(db):
     ).fetchall())
     readers = sorted(name for name, body in bodies.items() if "request.headers" in body)
     assert readers == ["request_client"]
-    for name in ("audit_insert", "audit_update__public__projects", "audit_delete", "log_event", "invite_member"):
+    for name in ("audit_insert__public__projects", "audit_update__public__projects", "audit_delete__public__projects",
+                 "log_event", "invite_member"):
         assert "private.request_client()" in bodies[name], name

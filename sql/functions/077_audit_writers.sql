@@ -1,0 +1,64 @@
+-- What every generated audit writer shares: its name and how it is installed.
+-- private.enable_audit (080_audit.sql) generates three trigger functions per audited
+-- table, one per operation: insert and delete (079_audit_row_writers.sql), update
+-- (078_audit_update_writer.sql). Each is written from the table's own columns, so
+-- no row is turned into jsonb to find its key or organization, and no generic
+-- function walks a row key by key.
+-- The settings every writer runs with:
+-- - security definer with search_path pinned: callers may not write the log
+--   themselves, and a writer names nothing but built-ins and schema-qualified objects;
+-- - plan_cache_mode = force_generic_plan: left to choose, the plan cache compares
+--   the generic plan with the custom plans made so far, and after a bulk first call
+--   (a custom plan costed for its 100,000 rows) it went on planning every later
+--   single-row call anew (bench/audit.py, `single_after_bulk_vs_single`: 2.4x
+--   before this setting);
+-- - jit = off: the generic plan of a bulk first call would otherwise keep its JIT
+--   decision and compile on every later single-row call (hundreds of ms each).
+-- The request context (the caller, the client, the entries' id prefix) is read once
+-- per statement into the writer's variables, so its query is the writing alone: a
+-- join to a context subquery cost a single-row statement more than its entry.
+
+-- The name of a table's generated writer for one operation (at most 63 bytes,
+-- unique per table and operation): audit_<operation>__<schema>__<table>.
+drop function if exists private.audit_update_writer_name(regclass);
+create or replace function private.audit_writer_name(target regclass, operation text)
+returns text
+language sql
+stable
+set search_path = ''
+as $$
+  select case when pg_catalog.octet_length(t.name) <= 63 then t.name
+              else pg_catalog.left(t.name, 50) || '_' || pg_catalog.left(pg_catalog.md5(t.name), 12) end
+  from (
+    select 'audit_' || operation || '__' || n.nspname || '__' || c.relname as name
+    from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+    where c.oid = target
+  ) t
+$$;
+
+-- (Re)create a writer from its body and return its qualified name. Nobody but its
+-- trigger calls it. `nested_loops` false: its joins are hashed or merged, never a
+-- nested loop chosen on a small first call's estimate.
+create or replace function private.install_audit_writer(
+  target regclass, operation text, body text, nested_loops boolean default true)
+returns text
+language plpgsql
+set search_path = ''
+as $$
+declare
+  writer text := pg_catalog.format('private.%I', private.audit_writer_name(target, operation));
+begin
+  if operation not in ('insert', 'update', 'delete') then
+    raise exception 'no audit writer for operation %', operation using errcode = '22023';
+  end if;
+  execute pg_catalog.format(
+    'create or replace function %s() returns trigger language plpgsql security definer '
+    'set search_path = '''' set plan_cache_mode = force_generic_plan set jit = off%s as %L',
+    writer, case when nested_loops then '' else ' set enable_nestloop = off' end, body);
+  execute pg_catalog.format('revoke execute on function %s() from public, anon, authenticated, service_role', writer);
+  return writer;
+end;
+$$;
+
+revoke execute on function private.audit_writer_name(regclass, text) from public, anon, authenticated, service_role;
+revoke execute on function private.install_audit_writer(regclass, text, text, boolean) from public, anon, authenticated, service_role;
