@@ -1,0 +1,38 @@
+"""How enable_audit's writers are named and installed (sql/functions/077_audit_writers.sql)."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from helpers.audit import log
+
+LONG = "t" * 60  # a table name near the 63-byte limit
+
+
+def test_a_long_table_name_gets_three_distinct_writers_within_the_limit(db):
+    db.execute(f"create table public.{LONG} (id int primary key, label text)")
+    db.execute(f"select private.enable_audit('public.{LONG}', 'id')")
+    writers = [r[0] for r in db.execute(
+        "select p.proname from pg_trigger t join pg_proc p on p.oid = t.tgfoid "
+        "where t.tgrelid = %s::regclass and t.tgname in ('audit_insert', 'audit_update', 'audit_delete') "
+        "order by t.tgname", (f"public.{LONG}",)).fetchall()]
+    assert len(set(writers)) == 3 and all(len(w.encode()) <= 63 for w in writers), writers
+    assert [w.split("__")[0] for w in writers] == ["audit_delete", "audit_insert", "audit_update"]
+    db.execute(f"insert into public.{LONG} values (1, 'a')")
+    db.execute(f"update public.{LONG} set label = 'b'")
+    db.execute(f"delete from public.{LONG}")
+    assert [e["action"] for e in log(db, entity_type=LONG)] == ["create", "update", "delete"]
+
+
+def test_a_writer_is_executable_by_nobody_but_its_trigger(db):
+    granted = db.execute(
+        "select count(*) from pg_proc p cross join (values ('anon'), ('authenticated'), ('service_role')) r(role) "
+        "where p.proname ~ '^audit_(insert|update|delete)__' and has_function_privilege(r.role, p.oid, 'execute')"
+    ).fetchone()[0]
+    assert granted == 0
+
+
+def test_an_unknown_operation_is_refused_by_name(db):
+    with pytest.raises(psycopg.errors.InvalidParameterValue, match="no audit writer for operation truncate"):
+        db.execute("select private.install_audit_writer('public.projects', 'truncate', 'begin return null; end')")
