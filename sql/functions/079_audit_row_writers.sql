@@ -5,14 +5,16 @@
 -- the statement's rows are sorted by their typed organization and turned into jsonb
 -- once, as they are written; the generic form turned every row into jsonb first to
 -- read its organization and key back out of it, and sorted the jsonb (bench/audit.py,
--- a 100,000-row insert: x1.56 the plain insert generic, x1.50 generated).
+-- a 100,000-row insert: x1.62-1.68 the plain insert generic, x1.47-1.55 generated,
+-- three runs measuring both side by side).
 -- The whole row is `to_jsonb(r.*)`, so a column added, dropped or renamed since
--- generation is stored as it is now. Only the columns the writer names (key,
--- organization, deleted_at) can go stale: once per statement, a query that names
--- them and reads nothing is run in an exception block; if one of them was renamed,
--- dropped or retyped, the generic query writes the entries instead (organization
--- and key read by their old names from the jsonb), until private.enable_audit is
--- run again (`supakit doctor`'s `audit-writer-stale` says when). The check writes
+-- generation is stored as it is now, and a delete tells a purge (deleted_at set)
+-- from the stored row too. Only the two columns the writer names (key, organization)
+-- can go stale: once per statement, a query that names them and reads nothing is run
+-- in an exception block; if one of them was renamed or dropped, or retyped to a type
+-- that does not convert, the generic query writes the entries instead (organization
+-- and key read by their old names from the jsonb), until private.enable_audit is run
+-- again (`supakit doctor`'s `audit-writer-stale` says when). The check writes
 -- nothing inside its subtransaction, so it takes no subtransaction id: a
 -- transaction of many audited statements does not overflow the subtransaction cache.
 -- Entry ids: one random prefix per statement and, as the last 48 bits, a number
@@ -32,21 +34,17 @@ declare
   is_insert boolean := operation = 'insert';
   transition_table text := case when is_insert then 'new_rows' else 'old_rows' end;
   values_column text := case when is_insert then 'new_values' else 'old_values' end;
-  trashable boolean := exists (
-    select 1 from pg_catalog.pg_attribute a
-    where a.attrelid = target and a.attname = 'deleted_at' and a.attnum > 0 and not a.attisdropped);
   -- The typed query's expressions, which the per-statement check names too.
   typed_organization text := case when organization is null then 'null::uuid'
                                   else pg_catalog.format('r.%I::uuid', organization) end;
   typed_key text := pg_catalog.format('r.%I::text', key);
   typed_order text := case when organization is null then '' else 'order by ' || typed_organization end;
-  typed_action text := case when is_insert then '''create'''
-                            when trashable then 'case when r.deleted_at is not null then ''purge'' else ''delete'' end'
-                            else '''delete''' end;
   generic_organization text := case when organization is null then 'null::uuid'
-                                    else pg_catalog.format('(e.v ->> %L)::uuid', organization) end;
-  generic_action text := case when is_insert then '''create'''
-                              else 'case when r.v ->> ''deleted_at'' is not null then ''purge'' else ''delete'' end' end;
+                                    else pg_catalog.format('(d.v ->> %L)::uuid', organization) end;
+  -- Read from the stored row in both queries: a table that gains deleted_at after
+  -- generation still has its trashed rows' deletes recorded as purges.
+  action text := case when is_insert then '''create'''
+                      else 'case when j.v ->> ''deleted_at'' is not null then ''purge'' else ''delete'' end' end;
 begin
   if operation not in ('insert', 'delete') then
     raise exception 'no row writer for operation %', operation using errcode = '22023';
@@ -58,27 +56,31 @@ declare
   id_prefix text := pg_catalog.left(pg_catalog.gen_random_uuid()::text, 24);
 begin
   begin
-    perform %1$s, %2$s, %3$s from %4$s r where false;
+    perform %1$s, %2$s from %4$s r where false;
   exception when undefined_column or cannot_coerce or datatype_mismatch then
-    -- A column named here changed since this function was generated: the generic query.
+    -- The key or organization column changed since this function was generated: the
+    -- generic query, which reads them by their old names from the row's jsonb.
     insert into public.audit_logs
       (id, organization_id, user_id, action, entity_type, entity_id, %5$s, ip_address, user_agent)
-    select (id_prefix || pg_catalog.to_hex(281474976710655 - pg_catalog.row_number() over (order by r.organization_id)))::uuid,
-           r.organization_id, actor, %6$s, tg_table_name, r.v ->> %7$L, r.v, client.ip_address, client.user_agent
-    from (select e.v, %8$s as organization_id
-          from (select pg_catalog.to_jsonb(d.*) as v from %4$s d offset 0) e) r;
+    select (id_prefix || pg_catalog.to_hex(281474976710655 - pg_catalog.row_number() over (order by j.organization_id)))::uuid,
+           j.organization_id, actor, %3$s, tg_table_name, j.v ->> %6$L, j.v, client.ip_address, client.user_agent
+    from (select d.v, %7$s as organization_id
+          from (select pg_catalog.to_jsonb(r.*) as v from %4$s r offset 0) d) j;
     return null;
   end;
+  -- The rows are sorted by organization first; each becomes jsonb once, above the sort.
   insert into public.audit_logs
     (id, organization_id, user_id, action, entity_type, entity_id, %5$s, ip_address, user_agent)
-  select (id_prefix || pg_catalog.to_hex(281474976710655 - pg_catalog.row_number() over (%9$s)))::uuid,
-         %1$s, actor, %3$s, tg_table_name, %2$s, pg_catalog.to_jsonb(r.*), client.ip_address, client.user_agent
-  from %4$s r;
+  select (id_prefix || pg_catalog.to_hex(281474976710655 - j.i))::uuid,
+         j.organization_id, actor, %3$s, tg_table_name, j.entity_id, j.v, client.ip_address, client.user_agent
+  from (select %1$s as organization_id, %2$s as entity_id, pg_catalog.to_jsonb(r.*) as v,
+               pg_catalog.row_number() over (%8$s) as i
+        from %4$s r) j;
   return null;
 end;
 $body$,
-    typed_organization, typed_key, typed_action, transition_table, values_column,
-    generic_action, key, generic_organization, typed_order);
+    typed_organization, typed_key, action, transition_table, values_column,
+    key, generic_organization, typed_order);
 end;
 $$;
 

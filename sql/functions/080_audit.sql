@@ -132,26 +132,44 @@ revoke execute on function private.enable_audit(regclass, text, text) from publi
 
 -- Tables audited before writers were generated per table (their triggers call the
 -- generic private.audit_insert(), audit_update() or audit_delete()): given theirs,
--- then the generic ones go.
+-- then the generic ones go. The trigger arguments are the column names they were
+-- audited with (tgargs: NUL-separated bytes, decoded one by one). A table whose key or
+-- organization column has since been renamed or dropped keeps its generic triggers,
+-- with a warning, until enable_audit is run for it with the new names: the upgrade
+-- never fails on it.
 do $$
 declare
   audited record;
+  generic regprocedure;
 begin
   for audited in
     select distinct t.tgrelid::regclass as target,
-           pg_catalog.string_to_array(pg_catalog.encode(t.tgargs, 'escape'), '\000') as args
+           array(
+             select pg_catalog.convert_from(pg_catalog.decode(a.arg, 'escape'), pg_catalog.current_setting('server_encoding'))
+             from pg_catalog.unnest(pg_catalog.string_to_array(pg_catalog.encode(t.tgargs, 'escape'), '\000'))
+                  with ordinality as a(arg, n)
+             order by a.n) as args
     from pg_catalog.pg_trigger t
     where t.tgfoid in (pg_catalog.to_regprocedure('private.audit_insert()'),
                        pg_catalog.to_regprocedure('private.audit_update()'),
                        pg_catalog.to_regprocedure('private.audit_delete()'))
   loop
-    perform private.enable_audit(audited.target, audited.args[1], nullif(audited.args[2], ''));
+    begin
+      perform private.enable_audit(audited.target, audited.args[1], nullif(audited.args[2], ''));
+    exception when undefined_column then
+      raise warning 'audit of % not upgraded: %', audited.target, sqlerrm
+        using hint = 'run private.enable_audit for it with its key and organization columns as they are now';
+    end;
+  end loop;
+  foreach generic in array array[pg_catalog.to_regprocedure('private.audit_insert()'),
+                                 pg_catalog.to_regprocedure('private.audit_update()'),
+                                 pg_catalog.to_regprocedure('private.audit_delete()')] loop
+    if generic is not null and not exists (select 1 from pg_catalog.pg_trigger t where t.tgfoid = generic) then
+      execute pg_catalog.format('drop function %s', generic);
+    end if;
   end loop;
 end;
 $$;
-drop function if exists private.audit_insert();
-drop function if exists private.audit_update();
-drop function if exists private.audit_delete();
 
 select private.enable_audit('public.organizations', 'id', 'id');
 select private.enable_audit('public.organization_members', 'id', 'organization_id');

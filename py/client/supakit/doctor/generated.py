@@ -38,11 +38,13 @@ def generated_trigger_missing(ctx: Context) -> Iterator[Issue]:
 
 @check(
     "audit-writer-stale", Level.INFO, "performance",
-    "an audited table's columns changed after its update writer was generated",
-    why="private.enable_audit generates each table's update writer from its columns. After a "
-        "column is added, dropped, renamed or retyped, the writer notices and falls back to the "
-        "generic jsonb query: every entry is still written, but a bulk update costs about twice "
-        "as much and stores whole rows instead of the changed columns.",
+    "an audited table's columns changed after its writers were generated",
+    why="private.enable_audit generates each table's audit writers from its columns. After a "
+        "column is added, dropped, renamed or retyped, the update writer notices and falls back to "
+        "the generic jsonb query: every entry is still written, but a bulk update costs about twice "
+        "as much and stores whole rows instead of the changed columns. If the key or organization "
+        "column was renamed or dropped, the insert and delete writers fall back too, and read them "
+        "by their old names: new entries lack the key or the organization.",
     fix="Run the generator again after changing the table (`select private.enable_audit('<table>', "
         "'<key>', '<organization>');`), in the same migration as the change.",
     bad="alter table public.projects add column doctor_colour text;",
