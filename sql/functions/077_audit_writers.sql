@@ -60,5 +60,21 @@ begin
 end;
 $$;
 
+-- A trigger's arguments (pg_trigger.tgargs: NUL-terminated strings), decoded byte for
+-- byte: for an audit trigger, the key and organization columns it was created with.
+create or replace function private.trigger_arguments(tgargs bytea)
+returns text[]
+language sql
+immutable
+set search_path = ''
+as $$
+  select array(
+    select pg_catalog.convert_from(pg_catalog.decode(a.arg, 'escape'), pg_catalog.current_setting('server_encoding'))
+    from pg_catalog.unnest(pg_catalog.string_to_array(pg_catalog.encode(tgargs, 'escape'), '\000'))
+         with ordinality as a(arg, n)
+    order by a.n)
+$$;
+
 revoke execute on function private.audit_writer_name(regclass, text) from public, anon, authenticated, service_role;
+revoke execute on function private.trigger_arguments(bytea) from public, anon, authenticated, service_role;
 revoke execute on function private.install_audit_writer(regclass, text, text, boolean) from public, anon, authenticated, service_role;

@@ -34,7 +34,7 @@ declare
   is_insert boolean := operation = 'insert';
   transition_table text := case when is_insert then 'new_rows' else 'old_rows' end;
   values_column text := case when is_insert then 'new_values' else 'old_values' end;
-  -- The typed query's expressions, which the per-statement check names too.
+  -- The columns the typed query depends on, as the per-statement check names them.
   typed_organization text := case when organization is null then 'null::uuid'
                                   else pg_catalog.format('r.%I::uuid', organization) end;
   typed_key text := pg_catalog.format('r.%I::text', key);
@@ -68,12 +68,14 @@ begin
           from (select pg_catalog.to_jsonb(r.*) as v from %4$s r offset 0) d) j;
     return null;
   end;
-  -- The rows are sorted by organization first; each becomes jsonb once, above the sort.
+  -- The rows are sorted by organization first; each becomes jsonb once, above the
+  -- sort. The key is read back from the jsonb as text, as the generic query reads it:
+  -- cheaper than the type's own text output (uuid_out), and the same text either way.
   insert into public.audit_logs
     (id, organization_id, user_id, action, entity_type, entity_id, %5$s, ip_address, user_agent)
   select (id_prefix || pg_catalog.to_hex(281474976710655 - j.i))::uuid,
-         j.organization_id, actor, %3$s, tg_table_name, j.entity_id, j.v, client.ip_address, client.user_agent
-  from (select %1$s as organization_id, %2$s as entity_id, pg_catalog.to_jsonb(r.*) as v,
+         j.organization_id, actor, %3$s, tg_table_name, j.v ->> %6$L, j.v, client.ip_address, client.user_agent
+  from (select %1$s as organization_id, pg_catalog.to_jsonb(r.*) as v,
                pg_catalog.row_number() over (%8$s) as i
         from %4$s r) j;
   return null;
@@ -98,3 +100,26 @@ $$;
 
 revoke execute on function private.audit_row_writer_source(regclass, text, text, text) from public, anon, authenticated, service_role;
 revoke execute on function private.create_audit_row_writer(regclass, text, text, text) from public, anon, authenticated, service_role;
+
+-- Writers generated from an earlier text of this file are generated again when it is
+-- applied, with the columns their tables were audited with (the triggers' arguments):
+-- a change here reaches every audited table, not only those whose enable_audit runs
+-- again. A writer whose table was renamed since keeps its name and body until then.
+do $$
+declare
+  audited record;
+begin
+  for audited in
+    select t.tgrelid::regclass as target, pg_catalog.substr(t.tgname, 7) as operation,
+           private.trigger_arguments(t.tgargs) as args
+    from pg_catalog.pg_trigger t
+    join pg_catalog.pg_proc p on p.oid = t.tgfoid
+    where t.tgname in ('audit_insert', 'audit_delete')
+      and p.pronamespace = 'private'::regnamespace
+      and p.proname = private.audit_writer_name(t.tgrelid, pg_catalog.substr(t.tgname, 7))
+  loop
+    perform private.create_audit_row_writer(audited.target, audited.args[1], nullif(audited.args[2], ''),
+                                            audited.operation);
+  end loop;
+end;
+$$;

@@ -132,8 +132,8 @@ revoke execute on function private.enable_audit(regclass, text, text) from publi
 
 -- Tables audited before writers were generated per table (their triggers call the
 -- generic private.audit_insert(), audit_update() or audit_delete()): given theirs,
--- then the generic ones go. The trigger arguments are the column names they were
--- audited with (tgargs: NUL-separated bytes, decoded one by one). A table whose key or
+-- then the generic ones go, with the column names the triggers were created with (their
+-- arguments). A table whose key or
 -- organization column has since been renamed or dropped keeps its generic triggers,
 -- with a warning, until enable_audit is run for it with the new names: the upgrade
 -- never fails on it.
@@ -143,12 +143,7 @@ declare
   generic regprocedure;
 begin
   for audited in
-    select distinct t.tgrelid::regclass as target,
-           array(
-             select pg_catalog.convert_from(pg_catalog.decode(a.arg, 'escape'), pg_catalog.current_setting('server_encoding'))
-             from pg_catalog.unnest(pg_catalog.string_to_array(pg_catalog.encode(t.tgargs, 'escape'), '\000'))
-                  with ordinality as a(arg, n)
-             order by a.n) as args
+    select distinct t.tgrelid::regclass as target, private.trigger_arguments(t.tgargs) as args
     from pg_catalog.pg_trigger t
     where t.tgfoid in (pg_catalog.to_regprocedure('private.audit_insert()'),
                        pg_catalog.to_regprocedure('private.audit_update()'),

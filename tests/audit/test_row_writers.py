@@ -184,3 +184,15 @@ def test_a_table_whose_key_was_renamed_keeps_its_generic_triggers_and_the_upgrad
     # Every other audited table was upgraded all the same.
     assert db.execute("select tgfoid::regproc::text from pg_trigger where tgrelid = 'public.projects'::regclass "
                       "and tgname = 'audit_insert'").fetchone()[0] == "private.audit_insert__public__projects"
+
+
+def test_applying_the_generator_again_regenerates_every_tables_row_writers(db, gadgets):
+    """A changed 079_audit_row_writers.sql reaches tables audited long before (the migrator
+    applies it again): their writers are generated again from their triggers' arguments."""
+    db.execute("create or replace function private.audit_insert__public__gadgets() returns trigger "
+               "language plpgsql as $$ begin return null; end $$")  # an old writer that writes nothing
+    add(db, gadgets, "lost")
+    db.execute((ROOT / "sql" / "functions" / "079_audit_row_writers.sql").read_text())
+    add(db, gadgets, "kept")
+    assert [e["entity_id"] for e in entries(db, "create")] == ["kept"]
+    assert entries(db, "create")[0]["organization_id"] == gadgets
