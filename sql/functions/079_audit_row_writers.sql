@@ -5,7 +5,7 @@
 -- the statement's rows are sorted by their typed organization and turned into jsonb
 -- once, as they are written; the generic form turned every row into jsonb first to
 -- read its organization and key back out of it, and sorted the jsonb (bench/audit.py,
--- a 100,000-row insert: x1.62-1.68 the plain insert generic, x1.47-1.55 generated,
+-- a 100,000-row insert: x1.58-1.62 the plain insert generic, x1.48-1.52 generated,
 -- three runs measuring both side by side).
 -- The whole row is `to_jsonb(r.*)`, so a column added, dropped or renamed since
 -- generation is stored as it is now, and a delete tells a purge (deleted_at set)
