@@ -169,3 +169,28 @@ revoke execute on function private.audit_shape(regclass) from public, anon, auth
 revoke execute on function private.audit_column_changed(regclass, text) from public, anon, authenticated, service_role;
 revoke execute on function private.audit_update_writer_source(regclass, text, text) from public, anon, authenticated, service_role;
 revoke execute on function private.create_audit_update_writer(regclass, text, text) from public, anon, authenticated, service_role;
+
+-- Writers generated from an earlier text of this file are generated again when it is
+-- applied, with the columns their tables were audited with (the triggers'
+-- arguments), so a change here reaches every audited table. Only writers made for
+-- the table's present shape: a stale one stays stale (its arguments may name a
+-- column that is gone, and generated again it would no longer see that it is stale)
+-- until enable_audit runs for its table; a writer whose table was renamed keeps its
+-- name and body until then too.
+do $$
+declare
+  audited record;
+begin
+  for audited in
+    select t.tgrelid::regclass as target, private.trigger_arguments(t.tgargs) as args
+    from pg_catalog.pg_trigger t
+    join pg_catalog.pg_proc p on p.oid = t.tgfoid
+    where t.tgname = 'audit_update'
+      and p.pronamespace = 'private'::regnamespace
+      and p.proname = private.audit_writer_name(t.tgrelid, 'update')
+      and pg_catalog.strpos(p.prosrc, pg_catalog.quote_literal(private.audit_shape(t.tgrelid))) > 0
+  loop
+    perform private.create_audit_update_writer(audited.target, audited.args[1], nullif(audited.args[2], ''));
+  end loop;
+end;
+$$;

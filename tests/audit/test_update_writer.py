@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from helpers import ROOT
 from helpers.audit import log
 
 
@@ -106,3 +107,34 @@ def test_a_stale_writer_numbers_entries_in_index_order_too(db, widgets):
     db.execute("update public.widgets set colour = 'red' where code like 'n%%'")
     assert all("code" in e["new_values"] for e in updates(db))  # the generic writer's whole rows
     assert_numbered_in_index_order(db, "update")
+
+
+
+def writer_source(db) -> str:
+    return db.execute("select prosrc from pg_proc where proname = 'audit_update__public__widgets'").fetchone()[0]
+
+
+def apply_update_generator(db) -> None:
+    """078_audit_update_writer.sql applied again, as the migrator applies a changed repeatable."""
+    db.execute((ROOT / "sql" / "functions" / "078_audit_update_writer.sql").read_text())
+
+
+def test_applying_the_generator_again_regenerates_fresh_update_writers(db, widgets):
+    """A changed 078_audit_update_writer.sql reaches tables audited long before."""
+    shape = db.execute("select quote_literal(private.audit_shape('public.widgets'))").fetchone()[0]
+    db.execute("create or replace function private.audit_update__public__widgets() returns trigger language plpgsql "
+               f"as $body$ begin return null; end; -- an old writer for {shape} $body$")
+    db.execute("update public.widgets set size = 5")
+    assert updates(db) == []  # the old writer writes nothing
+    apply_update_generator(db)
+    db.execute("update public.widgets set size = 6")
+    [entry] = updates(db)
+    assert entry["changed_keys"] == ["size"] and entry["organization_id"] == widgets
+
+
+def test_applying_the_generator_again_leaves_a_stale_update_writer_to_enable_audit(db, widgets):
+    """Generated again from its old arguments, a stale writer would stop seeing that it is stale."""
+    db.execute("alter table public.widgets add column colour text")
+    stale = writer_source(db)
+    apply_update_generator(db)
+    assert writer_source(db) == stale
