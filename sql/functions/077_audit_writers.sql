@@ -36,8 +36,10 @@ as $$
   ) t
 $$;
 
--- (Re)create a writer from its body and return its qualified name. Nobody but its
--- trigger calls it. `nested_loops` false: its joins are hashed or merged, never a
+-- (Re)create a writer and return its qualified name. `body` is its statements; every
+-- writer reads the same request context, declared here once: `actor` (auth.uid()),
+-- `client` (private.request_client()) and `id_prefix` (its entries' ids). Nobody but
+-- its trigger calls it. `nested_loops` false: its joins are hashed or merged, never a
 -- nested loop chosen on a small first call's estimate.
 create or replace function private.install_audit_writer(
   target regclass, operation text, body text, nested_loops boolean default true)
@@ -54,7 +56,12 @@ begin
   execute pg_catalog.format(
     'create or replace function %s() returns trigger language plpgsql security definer '
     'set search_path = '''' set plan_cache_mode = force_generic_plan set jit = off%s as %L',
-    writer, case when nested_loops then '' else ' set enable_nestloop = off' end, body);
+    writer, case when nested_loops then '' else ' set enable_nestloop = off' end,
+    pg_catalog.concat(E'\ndeclare\n',
+                      E'  actor uuid := auth.uid();\n',
+                      E'  client record := private.request_client();\n',
+                      E'  id_prefix text := pg_catalog.left(pg_catalog.gen_random_uuid()::text, 24);\n',
+                      E'begin', body, E'end;\n'));
   execute pg_catalog.format('revoke execute on function %s() from public, anon, authenticated, service_role', writer);
   return writer;
 end;

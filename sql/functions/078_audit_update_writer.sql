@@ -64,7 +64,7 @@ as $$
   where a.attrelid = target and a.attname = column_name
 $$;
 
--- The generated function's source: the typed statement, and the generic one for a
+-- The generated function's statements: the typed one, and the generic one for a
 -- table whose shape changed since.
 create or replace function private.audit_update_writer_source(target regclass, key text, organization text)
 returns text
@@ -95,13 +95,8 @@ begin
     action := 'case when o.deleted_at is null and n.deleted_at is not null then ''soft_delete'' '
               'when o.deleted_at is not null and n.deleted_at is null then ''restore'' else ''update'' end';
   end if;
-  -- The request context is read once per statement into variables (077_audit_writers.sql).
+  -- The statements of the writer (077_audit_writers.sql declares the request context).
   return pg_catalog.format($body$
-declare
-  actor uuid := auth.uid();
-  client record := private.request_client();
-  id_prefix text := pg_catalog.left(pg_catalog.gen_random_uuid()::text, 24);
-begin
   if private.audit_shape(tg_relid) is distinct from %1$L then
     -- The table changed shape since this function was generated: the generic writer.
     insert into public.audit_logs
@@ -146,7 +141,6 @@ begin
   ) r
   where r.changed <> '{}';
   return null;
-end;
 $body$,
     private.audit_shape(target), changed, old_values, new_values, key, coalesce(organization, ''),
     case when organization is null then 'null::uuid' else pg_catalog.format('n.%I::uuid', organization) end,

@@ -22,7 +22,8 @@
 -- them (078_audit_update_writer.sql says why).
 -- Rows deleted with their organization keep its id: the history stays attributable.
 
--- The body of a table's insert or delete writer.
+-- The statements of a table's insert or delete writer (077_audit_writers.sql declares
+-- the request context they read).
 create or replace function private.audit_row_writer_source(
   target regclass, key text, organization text, operation text)
 returns text
@@ -50,11 +51,6 @@ begin
     raise exception 'no row writer for operation %', operation using errcode = '22023';
   end if;
   return pg_catalog.format($body$
-declare
-  actor uuid := auth.uid();
-  client record := private.request_client();
-  id_prefix text := pg_catalog.left(pg_catalog.gen_random_uuid()::text, 24);
-begin
   begin
     perform %1$s, %2$s from %4$s r where false;
   exception when undefined_column or cannot_coerce or datatype_mismatch then
@@ -79,7 +75,6 @@ begin
                pg_catalog.row_number() over (%8$s) as i
         from %4$s r) j;
   return null;
-end;
 $body$,
     typed_organization, typed_key, action, transition_table, values_column,
     key, generic_organization, typed_order);
