@@ -93,8 +93,9 @@ declare
     private.create_audit_update_writer(target, key, organization),
     private.create_audit_row_writer(target, key, organization, 'delete')];
 begin
-  -- The arguments are no longer read by the writers (generated with the names);
-  -- they stay as the record of what the table was audited with.
+  -- The writers do not read the arguments (they are generated with the names); the
+  -- arguments record what the table was audited with, for generating them again
+  -- (078, 079) and for the upgrade below.
   execute pg_catalog.format(
     'create or replace trigger audit_insert after insert on %s referencing new table as new_rows '
     'for each statement execute function %s(%s)', target, writers[1], args);
