@@ -67,6 +67,48 @@ begin
 end;
 $$;
 
+-- A column's number, which a rename keeps: a writer is generated with the numbers of
+-- the key and organization columns beside their names (null: no such column).
+create or replace function private.audit_column_number(target regclass, column_name text)
+returns smallint
+language sql
+stable
+set search_path = ''
+as $$
+  select a.attnum from pg_catalog.pg_attribute a
+  where a.attrelid = target and a.attname = column_name and a.attnum > 0 and not a.attisdropped
+$$;
+
+-- The expression by which a generated writer's generic query finds the name one of
+-- its columns has now (`null` for a column it was generated without).
+create or replace function private.audit_column_now_source(target regclass, column_name text)
+returns text
+language sql
+stable
+set search_path = ''
+as $$
+  select case when column_name is null then 'null'
+              else pg_catalog.format('private.audit_column_now(tg_relid, %s, %L)',
+                     coalesce(private.audit_column_number(target, column_name)::text, 'null'), column_name) end
+$$;
+
+-- The name a writer's key or organization column has now, for the writers' generic
+-- queries once the table changed: the column of the name it had when the writer was
+-- generated, as the typed queries read it, else the column of the number it had (a
+-- rename keeps a column's number); null when neither is there (dropped).
+create or replace function private.audit_column_now(target oid, column_number integer, generated_name text)
+returns text
+language sql
+stable
+set search_path = ''
+as $$
+  select a.attname::text from pg_catalog.pg_attribute a
+  where a.attrelid = target and a.attnum > 0 and not a.attisdropped
+    and (a.attname = generated_name or a.attnum = column_number)
+  order by a.attname = generated_name desc
+  limit 1
+$$;
+
 -- A trigger's arguments (pg_trigger.tgargs: NUL-terminated strings), decoded byte for
 -- byte: for an audit trigger, the key and organization columns it was created with.
 create or replace function private.trigger_arguments(tgargs bytea)
@@ -84,4 +126,7 @@ $$;
 
 revoke execute on function private.audit_writer_name(regclass, text) from public, anon, authenticated, service_role;
 revoke execute on function private.trigger_arguments(bytea) from public, anon, authenticated, service_role;
+revoke execute on function private.audit_column_number(regclass, text) from public, anon, authenticated, service_role;
+revoke execute on function private.audit_column_now(oid, integer, text) from public, anon, authenticated, service_role;
+revoke execute on function private.audit_column_now_source(regclass, text) from public, anon, authenticated, service_role;
 revoke execute on function private.install_audit_writer(regclass, text, text, boolean) from public, anon, authenticated, service_role;

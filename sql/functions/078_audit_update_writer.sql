@@ -13,7 +13,11 @@
 -- still gets every entry: the function compares the table's shape with the one it
 -- was generated for, once per statement, and on a mismatch runs the generic,
 -- jsonb-based query instead, until `private.enable_audit` is run again (the
--- migrator's repeatables and `supakit doctor`'s `audit-writer-stale` say when).
+-- migrator's repeatables and `supakit doctor`'s `audit-writer-stale` say when). That
+-- query pairs old and new rows by the key and reads the organization under the names
+-- they have now, found by their column numbers (a rename keeps a column's number); a
+-- key dropped since (only `drop ... cascade` can, past audit_key_is_fixed) leaves
+-- nothing to pair the rows by, and the update is refused rather than left unrecorded.
 -- Entry ids: one random prefix per statement and, as the last 48 bits, a number
 -- counting down from 2^48 - 1 in organization order. The keyset index is
 -- (organization_id, created_at desc, id desc), so a statement's entries are
@@ -98,33 +102,46 @@ begin
   -- The statements of the writer (077_audit_writers.sql declares the request context).
   return pg_catalog.format($body$
   if private.audit_shape(tg_relid) is distinct from %1$L then
-    -- The table changed shape since this function was generated: the generic writer.
-    insert into public.audit_logs
-      (id, organization_id, user_id, action, entity_type, entity_id, old_values, new_values, changed_keys,
-       ip_address, user_agent)
-    select (id_prefix || pg_catalog.to_hex(281474976710655 - j.i))::uuid,
-           (j.nv ->> %6$L)::uuid, actor,
-           case
-             when j.ov ->> 'deleted_at' is null and j.nv ->> 'deleted_at' is not null then 'soft_delete'
-             when j.ov ->> 'deleted_at' is not null and j.nv ->> 'deleted_at' is null then 'restore'
-             else 'update'
-           end,
-           tg_table_name, j.nv ->> %5$L, j.ov, j.nv, j.changed, client.ip_address, client.user_agent
-    from (
-      select d.ov, d.nv, pg_catalog.row_number() over (order by (d.nv ->> %6$L)::uuid) as i,
-             array(
-               select e.key from pg_catalog.jsonb_each(d.nv) e
-               where e.key <> 'updated_at' and e.value is distinct from d.ov -> e.key
-               order by e.key
-             ) as changed
+    -- The table changed shape since this function was generated: the generic writer,
+    -- which finds the key and organization by the names they have now (by number).
+    declare
+      key_now text := %6$s;
+      organization_now text := %9$s;
+    begin
+      if key_now is null then
+        -- Old and new rows are paired by key: without it, no entry could be written.
+        raise exception 'audit: the key column "%%" of %% is gone; its updates cannot be audited', %5$L, tg_relid::regclass
+          using errcode = '42703',
+                hint = pg_catalog.format('run select private.enable_audit(%%L, <key>, <organization>) with the columns it has now',
+                                         tg_relid::regclass::text);
+      end if;
+      insert into public.audit_logs
+        (id, organization_id, user_id, action, entity_type, entity_id, old_values, new_values, changed_keys,
+         ip_address, user_agent)
+      select (id_prefix || pg_catalog.to_hex(281474976710655 - j.i))::uuid,
+             (j.nv ->> organization_now)::uuid, actor,
+             case
+               when j.ov ->> 'deleted_at' is null and j.nv ->> 'deleted_at' is not null then 'soft_delete'
+               when j.ov ->> 'deleted_at' is not null and j.nv ->> 'deleted_at' is null then 'restore'
+               else 'update'
+             end,
+             tg_table_name, j.nv ->> key_now, j.ov, j.nv, j.changed, client.ip_address, client.user_agent
       from (
-        select o.v as ov, n.v as nv
-        from (select pg_catalog.to_jsonb(o) as v from old_rows o offset 0) o
-        join (select pg_catalog.to_jsonb(n) as v from new_rows n offset 0) n on n.v -> %5$L = o.v -> %5$L
-      ) d
-      offset 0
-    ) j
-    where j.changed <> '{}';
+        select d.ov, d.nv, pg_catalog.row_number() over (order by (d.nv ->> organization_now)::uuid) as i,
+               array(
+                 select e.key from pg_catalog.jsonb_each(d.nv) e
+                 where e.key <> 'updated_at' and e.value is distinct from d.ov -> e.key
+                 order by e.key
+               ) as changed
+        from (
+          select o.v as ov, n.v as nv
+          from (select pg_catalog.to_jsonb(o) as v from old_rows o offset 0) o
+          join (select pg_catalog.to_jsonb(n) as v from new_rows n offset 0) n on n.v -> key_now = o.v -> key_now
+        ) d
+        offset 0
+      ) j
+      where j.changed <> '{}';
+    end;
     return null;
   end if;
   insert into public.audit_logs
@@ -142,9 +159,10 @@ begin
   where r.changed <> '{}';
   return null;
 $body$,
-    private.audit_shape(target), changed, old_values, new_values, key, coalesce(organization, ''),
+    private.audit_shape(target), changed, old_values, new_values, key,
+    private.audit_column_now_source(target, key),
     case when organization is null then 'null::uuid' else pg_catalog.format('n.%I::uuid', organization) end,
-    action);
+    action, private.audit_column_now_source(target, organization));
 end;
 $$;
 

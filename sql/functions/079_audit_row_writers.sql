@@ -12,9 +12,11 @@
 -- from the stored row too. Only the two columns the writer names (key, organization)
 -- can go stale: once per statement, a query that names them and reads nothing is run
 -- in an exception block; if one of them was renamed or dropped, or retyped to a type
--- that does not convert, the generic query writes the entries instead (organization
--- and key read by their old names from the jsonb), until private.enable_audit is run
--- again (`supakit doctor`'s `audit-writer-stale` says when). The check writes
+-- that does not convert, the generic query writes the entries instead, until
+-- private.enable_audit is run again (`supakit doctor`'s `audit-writer-stale` says
+-- when). It reads organization and key from the jsonb by the names the columns have
+-- now, found by their numbers (a rename keeps a column's number): a renamed key or
+-- organization is still in every entry; a dropped one is null. The check writes
 -- nothing inside its subtransaction, so it takes no subtransaction id: a
 -- transaction of many audited statements does not overflow the subtransaction cache.
 -- Entry ids: one random prefix per statement and, as the last 48 bits, a number
@@ -40,8 +42,6 @@ declare
                                   else pg_catalog.format('r.%I::uuid', organization) end;
   typed_key text := pg_catalog.format('r.%I::text', key);
   typed_order text := case when organization is null then '' else 'order by ' || typed_organization end;
-  generic_organization text := case when organization is null then 'null::uuid'
-                                    else pg_catalog.format('(d.v ->> %L)::uuid', organization) end;
   -- Read from the stored row in both queries: a table that gains deleted_at after
   -- generation still has its trashed rows' deletes recorded as purges.
   action text := case when is_insert then '''create'''
@@ -55,13 +55,18 @@ begin
     perform %1$s, %2$s from %4$s r where false;
   exception when undefined_column or cannot_coerce or datatype_mismatch then
     -- The key or organization column changed since this function was generated: the
-    -- generic query, which reads them by their old names from the row's jsonb.
-    insert into public.audit_logs
-      (id, organization_id, user_id, action, entity_type, entity_id, %5$s, ip_address, user_agent)
-    select (id_prefix || pg_catalog.to_hex(281474976710655 - pg_catalog.row_number() over (order by j.organization_id)))::uuid,
-           j.organization_id, actor, %3$s, tg_table_name, j.v ->> %6$L, j.v, client.ip_address, client.user_agent
-    from (select d.v, %7$s as organization_id
-          from (select pg_catalog.to_jsonb(r.*) as v from %4$s r offset 0) d) j;
+    -- generic query, which reads them from the row's jsonb by the names they have now.
+    declare
+      key_now text := %6$s;
+      organization_now text := %7$s;
+    begin
+      insert into public.audit_logs
+        (id, organization_id, user_id, action, entity_type, entity_id, %5$s, ip_address, user_agent)
+      select (id_prefix || pg_catalog.to_hex(281474976710655 - pg_catalog.row_number() over (order by j.organization_id)))::uuid,
+             j.organization_id, actor, %3$s, tg_table_name, j.v ->> key_now, j.v, client.ip_address, client.user_agent
+      from (select d.v, (d.v ->> organization_now)::uuid as organization_id
+            from (select pg_catalog.to_jsonb(r.*) as v from %4$s r offset 0) d) j;
+    end;
     return null;
   end;
   -- The rows are sorted by organization first; each becomes jsonb once, above the
@@ -70,14 +75,15 @@ begin
   insert into public.audit_logs
     (id, organization_id, user_id, action, entity_type, entity_id, %5$s, ip_address, user_agent)
   select (id_prefix || pg_catalog.to_hex(281474976710655 - j.i))::uuid,
-         j.organization_id, actor, %3$s, tg_table_name, j.v ->> %6$L, j.v, client.ip_address, client.user_agent
+         j.organization_id, actor, %3$s, tg_table_name, j.v ->> %9$L, j.v, client.ip_address, client.user_agent
   from (select %1$s as organization_id, pg_catalog.to_jsonb(r.*) as v,
                pg_catalog.row_number() over (%8$s) as i
         from %4$s r) j;
   return null;
 $body$,
     typed_organization, typed_key, action, transition_table, values_column,
-    key, generic_organization, typed_order);
+    private.audit_column_now_source(target, key), private.audit_column_now_source(target, organization),
+    typed_order, key);
 end;
 $$;
 
@@ -99,7 +105,8 @@ revoke execute on function private.create_audit_row_writer(regclass, text, text,
 -- Writers generated from an earlier text of this file are generated again when it is
 -- applied, with the columns their tables were audited with (the triggers' arguments):
 -- a change here reaches every audited table, not only those whose enable_audit runs
--- again. A writer whose table was renamed since keeps its name and body until then.
+-- again. Until then, a writer keeps its name and body when its table was renamed
+-- since, or when its key or organization was (only its body knows their numbers).
 do $$
 declare
   audited record;
@@ -113,6 +120,8 @@ begin
       and p.pronamespace = 'private'::regnamespace
       and p.proname = private.audit_writer_name(t.tgrelid, pg_catalog.substr(t.tgname, 7))
   loop
+    continue when private.audit_column_number(audited.target, audited.args[1]) is null
+               or (audited.args[2] <> '' and private.audit_column_number(audited.target, audited.args[2]) is null);
     perform private.create_audit_row_writer(audited.target, audited.args[1], nullif(audited.args[2], ''),
                                             audited.operation);
   end loop;

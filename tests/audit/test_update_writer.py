@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+import psycopg
 import pytest
 
 from helpers import ROOT
@@ -65,6 +66,35 @@ def test_a_table_changed_after_generation_is_still_audited(db, widgets):
     db.execute("update public.widgets set colour = 'blue'")
     latest = [e for e in updates(db) if e["new_values"].get("colour") == "blue"]
     assert [(e["changed_keys"], e["new_values"]) for e in latest] == [(["colour"], {"colour": "blue"})]
+
+
+@pytest.mark.parametrize("change", ["rename column code to ref", "rename column organization_id to org_id"])
+def test_an_update_after_its_key_or_organization_was_renamed_is_recorded_whole(db, widgets, change):
+    """The generic query pairs old and new rows by the key and reads the organization under
+    the names they have now (by column number): a renamed key still pairs them, and the
+    entry keeps its key and organization."""
+    db.execute("update public.widgets set size = 2")  # the writer's plans are cached
+    db.execute(f"alter table public.widgets {change}")
+    db.execute("update public.widgets set size = 3")
+    latest = [e for e in updates(db) if e["new_values"].get("size") == 3]
+    assert [(e["entity_id"], e["organization_id"], e["changed_keys"]) for e in latest] == [("w1", widgets, ["size"])]
+
+
+def test_an_update_after_its_key_was_dropped_is_refused_by_name(db, widgets):
+    """No key, nothing to pair old and new rows by: the update is refused (and rolled back
+    with its statement), never left out of the log. enable_audit with a new key mends it."""
+    db.execute("alter table public.widgets add column ref text")
+    db.execute("update public.widgets set ref = code")
+    db.execute("alter table public.widgets drop column code cascade")
+    with pytest.raises(psycopg.errors.UndefinedColumn) as refused:
+        with db.transaction():
+            db.execute("update public.widgets set size = 9")
+    assert 'key column "code" of public.widgets is gone' in str(refused.value)
+    assert "private.enable_audit('public.widgets'" in refused.value.diag.message_hint
+    assert db.execute("select size from public.widgets").fetchone()[0] == 1
+    db.execute("select private.enable_audit('public.widgets', 'ref', 'organization_id')")
+    db.execute("update public.widgets set size = 9")
+    assert [(e["entity_id"], e["changed_keys"]) for e in updates(db)][-1:] == [("w1", ["size"])]
 
 
 def second_organization(db) -> str:

@@ -36,3 +36,24 @@ def test_a_writer_is_executable_by_nobody_but_its_trigger(db):
 def test_an_unknown_operation_is_refused_by_name(db):
     with pytest.raises(psycopg.errors.InvalidParameterValue, match="no audit writer for operation truncate"):
         db.execute("select private.install_audit_writer('public.projects', 'truncate', 'begin return null; end')")
+
+
+def test_a_writers_columns_are_found_by_name_then_by_number(db):
+    """private.audit_column_now: what the writers' generic queries read a key or organization by."""
+    db.execute("create table public.dials (code text, organization_id uuid, label text)")
+    number = db.execute("select private.audit_column_number('public.dials', 'organization_id')").fetchone()[0]
+
+    def now(generated_name: str = "organization_id") -> str | None:
+        return db.execute("select private.audit_column_now('public.dials'::regclass, %s, %s)",
+                          (number, generated_name)).fetchone()[0]
+
+    assert (number, now()) == (2, "organization_id")
+    db.execute("alter table public.dials rename column organization_id to org")
+    assert now() == "org"  # renamed: its number
+    db.execute("alter table public.dials add column organization_id uuid")
+    assert now() == "organization_id"  # the name wins where a column has it, as in the typed queries
+    db.execute("alter table public.dials drop column organization_id")
+    assert now() == "org"
+    db.execute("alter table public.dials drop column org")
+    assert now() is None and db.execute(
+        "select private.audit_column_number('public.dials', 'organization_id')").fetchone()[0] is None

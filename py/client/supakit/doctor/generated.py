@@ -43,8 +43,9 @@ def generated_trigger_missing(ctx: Context) -> Iterator[Issue]:
         "column is added, dropped, renamed or retyped, the update writer notices and falls back to "
         "the generic jsonb query: every entry is still written, but a bulk update costs about twice "
         "as much and stores whole rows instead of the changed columns. If the key or organization "
-        "column was renamed or dropped, the insert and delete writers fall back too, and read them "
-        "by their old names: new entries lack the key or the organization.",
+        "column was renamed or dropped, the insert and delete writers fall back too. The fallback "
+        "finds a renamed key or organization by its column number, so entries keep them; a dropped "
+        "organization is null in new entries, and an update of a table whose key was dropped is refused.",
     fix="Run the generator again after changing the table (`select private.enable_audit('<table>', "
         "'<key>', '<organization>');`), in the same migration as the change.",
     bad="alter table public.projects add column doctor_colour text;",
