@@ -81,6 +81,18 @@ declare
   old_values text;
   new_values text;
   action text := '''update''';
+  -- The key as text, as the insert and delete writers store it (from the row's jsonb):
+  -- the type's own output but for date and time types, which jsonb writes in ISO 8601
+  -- whatever the session's DateStyle, so an entity's entries share one entity_id.
+  entity_id text := case
+    when (select case when t.typtype = 'd' then t.typbasetype else t.oid end
+          from pg_catalog.pg_attribute a join pg_catalog.pg_type t on t.oid = a.atttypid
+          where a.attrelid = target and a.attname = key)
+         in ('pg_catalog.date'::pg_catalog.regtype, 'pg_catalog.time'::pg_catalog.regtype,
+             'pg_catalog.timetz'::pg_catalog.regtype, 'pg_catalog.timestamp'::pg_catalog.regtype,
+             'pg_catalog.timestamptz'::pg_catalog.regtype)
+    then pg_catalog.format('pg_catalog.to_jsonb(n.%I) #>> ''{}''', key)
+    else pg_catalog.format('n.%I::text', key) end;
 begin
   select
     'pg_catalog.array_remove(array[' || coalesce(pg_catalog.string_agg(
@@ -151,7 +163,7 @@ begin
          r.organization_id, actor, r.action, tg_table_name, r.entity_id, r.old_values, r.new_values, r.changed,
          client.ip_address, client.user_agent
   from (
-    select %7$s as organization_id, n.%5$I::text as entity_id, %8$s as action, %2$s as changed,
+    select %7$s as organization_id, %10$s as entity_id, %8$s as action, %2$s as changed,
            %3$s as old_values, %4$s as new_values
     from old_rows o join new_rows n on n.%5$I = o.%5$I
     offset 0
@@ -162,7 +174,7 @@ $body$,
     private.audit_shape(target), changed, old_values, new_values, key,
     private.audit_column_now_source(target, key),
     case when organization is null then 'null::uuid' else pg_catalog.format('n.%I::uuid', organization) end,
-    action, private.audit_column_now_source(target, organization));
+    action, private.audit_column_now_source(target, organization), entity_id);
 end;
 $$;
 

@@ -168,3 +168,18 @@ def test_applying_the_generator_again_leaves_a_stale_update_writer_to_enable_aud
     stale = writer_source(db)
     apply_update_generator(db)
     assert writer_source(db) == stale
+
+
+def test_a_time_keyed_entitys_entries_share_one_entity_id_whatever_the_datestyle(db):
+    """Insert and delete writers take the key's text from the row's jsonb (ISO 8601 for date
+    and time types); the update writer writes the same text, not the session's DateStyle."""
+    db.execute("""
+        set datestyle = 'SQL, DMY';
+        create domain public.moment as timestamptz;
+        create table public.ticks (at public.moment primary key, v int);
+        select private.enable_audit('public.ticks', 'at');
+        insert into public.ticks values ('2026-12-07 21:00:00+00', 1);
+        update public.ticks set v = 2;
+        delete from public.ticks;""")
+    entity_ids = {e["action"]: e["entity_id"] for e in log(db, entity_type="ticks")}
+    assert entity_ids == dict.fromkeys(["create", "update", "delete"], "2026-12-07T21:00:00+00:00")
