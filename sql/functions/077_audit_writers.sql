@@ -109,6 +109,19 @@ as $$
   limit 1
 $$;
 
+-- An organization read back from a row's jsonb by the writers' generic queries: a uuid,
+-- or null where the column now holds something else (retyped since), so that an
+-- entry is still written. The pattern is what uuid_in reads.
+create or replace function private.audit_uuid_or_null(value text)
+returns uuid
+language sql
+immutable
+set search_path = ''
+as $$
+  select case when value ~* '^(\{[0-9a-f]{4}(-?[0-9a-f]{4}){7}\}|[0-9a-f]{4}(-?[0-9a-f]{4}){7})$'
+              then value::uuid end
+$$;
+
 -- A trigger's arguments (pg_trigger.tgargs: NUL-terminated strings), decoded byte for
 -- byte: for an audit trigger, the key and organization columns it was created with.
 create or replace function private.trigger_arguments(tgargs bytea)
@@ -129,4 +142,5 @@ revoke execute on function private.trigger_arguments(bytea) from public, anon, a
 revoke execute on function private.audit_column_number(regclass, text) from public, anon, authenticated, service_role;
 revoke execute on function private.audit_column_now(oid, integer, text) from public, anon, authenticated, service_role;
 revoke execute on function private.audit_column_now_source(regclass, text) from public, anon, authenticated, service_role;
+revoke execute on function private.audit_uuid_or_null(text) from public, anon, authenticated, service_role;
 revoke execute on function private.install_audit_writer(regclass, text, text, boolean) from public, anon, authenticated, service_role;

@@ -131,7 +131,7 @@ begin
         (id, organization_id, user_id, action, entity_type, entity_id, old_values, new_values, changed_keys,
          ip_address, user_agent)
       select (id_prefix || pg_catalog.to_hex(281474976710655 - j.i))::uuid,
-             (j.nv ->> organization_now)::uuid, actor,
+             private.audit_uuid_or_null(j.nv ->> organization_now), actor,
              case
                when j.ov ->> 'deleted_at' is null and j.nv ->> 'deleted_at' is not null then 'soft_delete'
                when j.ov ->> 'deleted_at' is not null and j.nv ->> 'deleted_at' is null then 'restore'
@@ -139,7 +139,7 @@ begin
              end,
              tg_table_name, j.nv ->> key_now, j.ov, j.nv, j.changed, client.ip_address, client.user_agent
       from (
-        select d.ov, d.nv, pg_catalog.row_number() over (order by (d.nv ->> organization_now)::uuid) as i,
+        select d.ov, d.nv, pg_catalog.row_number() over (order by private.audit_uuid_or_null(d.nv ->> organization_now)) as i,
                array(
                  select e.key from pg_catalog.jsonb_each(d.nv) e
                  where e.key <> 'updated_at' and e.value is distinct from d.ov -> e.key

@@ -64,7 +64,7 @@ begin
         (id, organization_id, user_id, action, entity_type, entity_id, %5$s, ip_address, user_agent)
       select (id_prefix || pg_catalog.to_hex(281474976710655 - pg_catalog.row_number() over (order by j.organization_id)))::uuid,
              j.organization_id, actor, %3$s, tg_table_name, j.v ->> key_now, j.v, client.ip_address, client.user_agent
-      from (select d.v, (d.v ->> organization_now)::uuid as organization_id
+      from (select d.v, private.audit_uuid_or_null(d.v ->> organization_now) as organization_id
             from (select pg_catalog.to_jsonb(r.*) as v from %4$s r offset 0) d) j;
     end;
     return null;

@@ -57,3 +57,15 @@ def test_a_writers_columns_are_found_by_name_then_by_number(db):
     db.execute("alter table public.dials drop column org")
     assert now() is None and db.execute(
         "select private.audit_column_number('public.dials', 'organization_id')").fetchone()[0] is None
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"),
+    ("{A0EEBC999C0B4EF8BB6D6BB9BD380A11}", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"),
+    ("a0ee-bc99-9c0b-4ef8-bb6d-6bb9-bd38-0a11", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"),
+    ("7", None), ("", None), (None, None), ("{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1}", None),
+])
+def test_an_organization_that_is_no_uuid_reads_as_null_not_an_error(db, value, expected):
+    """private.audit_uuid_or_null: the generic queries' organization, whatever the column holds now."""
+    got = db.execute("select private.audit_uuid_or_null(%s)::text", (value,)).fetchone()[0]
+    assert got == expected
