@@ -187,6 +187,16 @@ def test_broken_repeatable_applies_nothing(empty_url, tmp_path):
     assert status(empty_url, project).changed_repeatables == ["sql/functions/a.sql", "sql/policies/b.sql"]
 
 
+def test_warnings_a_repeatable_raises_are_reported_not_lost(empty_url, tmp_path):
+    """A repeatable's WARNING (an upgrade step it could not take) reaches the result; notices do not."""
+    body = ("do $$ begin raise notice 'chatter'; raise warning 'table % left as it was', 'public.notes' "
+            "using hint = 'run enable_audit'; end $$;\n")
+    project = make_project(tmp_path, functions={"a.sql": body})
+    result = migrate(empty_url, project)
+    assert result.warnings == ["table public.notes left as it was (hint: run enable_audit)"]
+    assert migrate(empty_url, project).warnings == []  # unchanged: not applied again
+
+
 def test_migration_that_cannot_load_is_named(empty_url, tmp_path):
     project = make_project(tmp_path, {"0001_cycle.sql": "-- depends: 0001_cycle\nselect 1;\n"})
     with pytest.raises(MigrationError, match="0001_cycle"):

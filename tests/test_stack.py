@@ -285,9 +285,9 @@ def test_the_stack_migrates_as_a_postgres_that_is_not_a_superuser(stack):
         bad.unlink()
     assert result.returncode != 0
     assert "sql/migrations/9999_needs_superuser.sql" in result.stderr and "superuser" in result.stderr, result.stderr
-    assert stack.json("migrate") == {"applied": [], "repeatables": []}
+    assert stack.json("migrate") == {"applied": [], "repeatables": [], "warnings": []}
     # As the DB URL's `postgres`: the bootstrap is the superuser's, found done and skipped.
-    assert stack.json("migrate", "--database-url", info["db_url"]) == {"applied": [], "repeatables": []}
+    assert stack.json("migrate", "--database-url", info["db_url"]) == {"applied": [], "repeatables": [], "warnings": []}
 
 
 @pytest.mark.parametrize("flag", ["--api-port", "--db-port"])

@@ -93,9 +93,10 @@ as $$
 $$;
 
 -- The name a writer's key or organization column has now, for the writers' generic
--- queries once the table changed: the column of the name it had when the writer was
--- generated, as the typed queries read it, else the column of the number it had (a
--- rename keeps a column's number); null when neither is there (dropped).
+-- queries once the table changed: the column with the number it had when the writer
+-- was generated (a rename keeps a column's number, and audit_key_is_fixed follows
+-- the key by it), else a column with the name it had (one dropped and added again);
+-- null when neither is there.
 create or replace function private.audit_column_now(target oid, column_number integer, generated_name text)
 returns text
 language sql
@@ -104,22 +105,9 @@ set search_path = ''
 as $$
   select a.attname::text from pg_catalog.pg_attribute a
   where a.attrelid = target and a.attnum > 0 and not a.attisdropped
-    and (a.attname = generated_name or a.attnum = column_number)
-  order by a.attname = generated_name desc
+    and (a.attnum = column_number or a.attname = generated_name)
+  order by a.attnum = column_number desc nulls last
   limit 1
-$$;
-
--- An organization read back from a row's jsonb by the writers' generic queries: a uuid,
--- or null where the column now holds something else (retyped since), so that an
--- entry is still written. The pattern is what uuid_in reads.
-create or replace function private.audit_uuid_or_null(value text)
-returns uuid
-language sql
-immutable
-set search_path = ''
-as $$
-  select case when value ~* '^(\{[0-9a-f]{4}(-?[0-9a-f]{4}){7}\}|[0-9a-f]{4}(-?[0-9a-f]{4}){7})$'
-              then value::uuid end
 $$;
 
 -- A trigger's arguments (pg_trigger.tgargs: NUL-terminated strings), decoded byte for
@@ -142,5 +130,4 @@ revoke execute on function private.trigger_arguments(bytea) from public, anon, a
 revoke execute on function private.audit_column_number(regclass, text) from public, anon, authenticated, service_role;
 revoke execute on function private.audit_column_now(oid, integer, text) from public, anon, authenticated, service_role;
 revoke execute on function private.audit_column_now_source(regclass, text) from public, anon, authenticated, service_role;
-revoke execute on function private.audit_uuid_or_null(text) from public, anon, authenticated, service_role;
 revoke execute on function private.install_audit_writer(regclass, text, text, boolean) from public, anon, authenticated, service_role;

@@ -82,17 +82,24 @@ declare
   new_values text;
   action text := '''update''';
   -- The key as text, as the insert and delete writers store it (from the row's jsonb):
-  -- the type's own output but for date and time types, which jsonb writes in ISO 8601
-  -- whatever the session's DateStyle, so an entity's entries share one entity_id.
+  -- its type's own text for the types whose text jsonb keeps as it is (cheaper), the
+  -- jsonb's text for any other (date and time types: ISO 8601 whatever the session's
+  -- DateStyle; char(n): its padding), so an entity's entries share one entity_id.
   entity_id text := case
-    when (select case when t.typtype = 'd' then t.typbasetype else t.oid end
-          from pg_catalog.pg_attribute a join pg_catalog.pg_type t on t.oid = a.atttypid
-          where a.attrelid = target and a.attname = key)
-         in ('pg_catalog.date'::pg_catalog.regtype, 'pg_catalog.time'::pg_catalog.regtype,
-             'pg_catalog.timetz'::pg_catalog.regtype, 'pg_catalog.timestamp'::pg_catalog.regtype,
-             'pg_catalog.timestamptz'::pg_catalog.regtype)
-    then pg_catalog.format('pg_catalog.to_jsonb(n.%I) #>> ''{}''', key)
-    else pg_catalog.format('n.%I::text', key) end;
+    when (with recursive base(oid, basetype) as (
+            select t.oid, t.typbasetype from pg_catalog.pg_attribute a
+            join pg_catalog.pg_type t on t.oid = a.atttypid
+            where a.attrelid = target and a.attname = key
+            union all
+            select t.oid, t.typbasetype from base b join pg_catalog.pg_type t on t.oid = b.basetype
+          )
+          select b.oid from base b where b.basetype = 0)
+         in ('pg_catalog.uuid'::pg_catalog.regtype, 'pg_catalog.text'::pg_catalog.regtype,
+             'pg_catalog.varchar'::pg_catalog.regtype, 'pg_catalog.int2'::pg_catalog.regtype,
+             'pg_catalog.int4'::pg_catalog.regtype, 'pg_catalog.int8'::pg_catalog.regtype,
+             'pg_catalog.numeric'::pg_catalog.regtype)
+    then pg_catalog.format('n.%I::text', key)
+    else pg_catalog.format('pg_catalog.to_jsonb(n.%I) #>> ''{}''', key) end;
 begin
   select
     'pg_catalog.array_remove(array[' || coalesce(pg_catalog.string_agg(
@@ -123,7 +130,7 @@ begin
       if key_now is null then
         -- Old and new rows are paired by key: without it, no entry could be written.
         raise exception 'audit: the key column "%%" of %% is gone; its updates cannot be audited', %5$L, tg_relid::regclass
-          using errcode = '42703',
+          using errcode = '55000',
                 hint = pg_catalog.format('run select private.enable_audit(%%L, <key>, <organization>) with the columns it has now',
                                          tg_relid::regclass::text);
       end if;
@@ -131,7 +138,7 @@ begin
         (id, organization_id, user_id, action, entity_type, entity_id, old_values, new_values, changed_keys,
          ip_address, user_agent)
       select (id_prefix || pg_catalog.to_hex(281474976710655 - j.i))::uuid,
-             private.audit_uuid_or_null(j.nv ->> organization_now), actor,
+             (j.nv ->> organization_now)::uuid, actor,
              case
                when j.ov ->> 'deleted_at' is null and j.nv ->> 'deleted_at' is not null then 'soft_delete'
                when j.ov ->> 'deleted_at' is not null and j.nv ->> 'deleted_at' is null then 'restore'
@@ -139,7 +146,7 @@ begin
              end,
              tg_table_name, j.nv ->> key_now, j.ov, j.nv, j.changed, client.ip_address, client.user_agent
       from (
-        select d.ov, d.nv, pg_catalog.row_number() over (order by private.audit_uuid_or_null(d.nv ->> organization_now)) as i,
+        select d.ov, d.nv, pg_catalog.row_number() over (order by (d.nv ->> organization_now)::uuid) as i,
                array(
                  select e.key from pg_catalog.jsonb_each(d.nv) e
                  where e.key <> 'updated_at' and e.value is distinct from d.ov -> e.key
@@ -148,7 +155,7 @@ begin
         from (
           select o.v as ov, n.v as nv
           from (select pg_catalog.to_jsonb(o) as v from old_rows o offset 0) o
-          join (select pg_catalog.to_jsonb(n) as v from new_rows n offset 0) n on n.v -> key_now = o.v -> key_now
+          join (select pg_catalog.to_jsonb(n) as v from new_rows n offset 0) n on n.v ->> key_now = o.v ->> key_now
         ) d
         offset 0
       ) j

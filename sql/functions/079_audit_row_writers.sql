@@ -64,7 +64,7 @@ begin
         (id, organization_id, user_id, action, entity_type, entity_id, %5$s, ip_address, user_agent)
       select (id_prefix || pg_catalog.to_hex(281474976710655 - pg_catalog.row_number() over (order by j.organization_id)))::uuid,
              j.organization_id, actor, %3$s, tg_table_name, j.v ->> key_now, j.v, client.ip_address, client.user_agent
-      from (select d.v, private.audit_uuid_or_null(d.v ->> organization_now) as organization_id
+      from (select d.v, (d.v ->> organization_now)::uuid as organization_id
             from (select pg_catalog.to_jsonb(r.*) as v from %4$s r offset 0) d) j;
     end;
     return null;
@@ -113,15 +113,28 @@ declare
 begin
   for audited in
     select t.tgrelid::regclass as target, pg_catalog.substr(t.tgname, 7) as operation,
-           private.trigger_arguments(t.tgargs) as args
+           private.trigger_arguments(t.tgargs) as args,
+           pg_catalog.strpos(p.prosrc, 'private.audit_column_now(') > 0 as finds_by_number,
+           pg_catalog.format('%I.%I', n.nspname, c.relname) as qualified
     from pg_catalog.pg_trigger t
     join pg_catalog.pg_proc p on p.oid = t.tgfoid
+    join pg_catalog.pg_class c on c.oid = t.tgrelid
+    join pg_catalog.pg_namespace n on n.oid = c.relnamespace
     where t.tgname in ('audit_insert', 'audit_delete')
       and p.pronamespace = 'private'::regnamespace
       and p.proname = private.audit_writer_name(t.tgrelid, pg_catalog.substr(t.tgname, 7))
   loop
-    continue when private.audit_column_number(audited.target, audited.args[1]) is null
-               or (audited.args[2] <> '' and private.audit_column_number(audited.target, audited.args[2]) is null);
+    if private.audit_column_number(audited.target, audited.args[1]) is null
+       or (audited.args[2] <> '' and private.audit_column_number(audited.target, audited.args[2]) is null) then
+      -- Writers of an earlier version read the columns by their old names: say so, once per table.
+      if not audited.finds_by_number and audited.operation = 'insert' then
+        raise warning 'the audit writers of % were generated before its key or organization column was renamed or dropped, by a version that reads them by name: new entries lack them, and its updates write none',
+          audited.qualified
+          using hint = pg_catalog.format('run select private.enable_audit(%L, <key>, <organization>) with the columns it has now',
+                                         audited.qualified);
+      end if;
+      continue;
+    end if;
     perform private.create_audit_row_writer(audited.target, audited.args[1], nullif(audited.args[2], ''),
                                             audited.operation);
   end loop;

@@ -86,7 +86,7 @@ def test_an_update_after_its_key_was_dropped_is_refused_by_name(db, widgets):
     db.execute("alter table public.widgets add column ref text")
     db.execute("update public.widgets set ref = code")
     db.execute("alter table public.widgets drop column code cascade")
-    with pytest.raises(psycopg.errors.UndefinedColumn) as refused:
+    with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState) as refused:
         with db.transaction():
             db.execute("update public.widgets set size = 9")
     assert 'key column "code" of public.widgets is gone' in str(refused.value)
@@ -170,16 +170,36 @@ def test_applying_the_generator_again_leaves_a_stale_update_writer_to_enable_aud
     assert writer_source(db) == stale
 
 
-def test_a_time_keyed_entitys_entries_share_one_entity_id_whatever_the_datestyle(db):
+@pytest.mark.parametrize(("key_type", "value", "entity_id"), [
+    ("public.moment", "2026-12-07 21:00:00+00", "2026-12-07T21:00:00+00:00"),  # a domain over a domain
+    ("date", "2026-12-07", "2026-12-07"),
+    ("char(5)", "ab", "ab   "),
+])
+def test_an_entitys_entries_share_one_entity_id_whatever_its_key_type_and_datestyle(db, key_type, value, entity_id):
     """Insert and delete writers take the key's text from the row's jsonb (ISO 8601 for date
-    and time types); the update writer writes the same text, not the session's DateStyle."""
+    and time types, char(n) padded); the update writer writes the same text."""
     db.execute("""
         set datestyle = 'SQL, DMY';
-        create domain public.moment as timestamptz;
-        create table public.ticks (at public.moment primary key, v int);
-        select private.enable_audit('public.ticks', 'at');
-        insert into public.ticks values ('2026-12-07 21:00:00+00', 1);
-        update public.ticks set v = 2;
-        delete from public.ticks;""")
+        set timezone = 'UTC';
+        create domain public.instant as timestamptz;
+        create domain public.moment as public.instant;""")
+    db.execute(f"create table public.ticks (at {key_type} primary key, v int)")
+    db.execute("select private.enable_audit('public.ticks', 'at')")
+    db.execute("insert into public.ticks values (%s, 1)", (value,))
+    db.execute("update public.ticks set v = 2")
+    db.execute("delete from public.ticks")
     entity_ids = {e["action"]: e["entity_id"] for e in log(db, entity_type="ticks")}
-    assert entity_ids == dict.fromkeys(["create", "update", "delete"], "2026-12-07T21:00:00+00:00")
+    assert entity_ids == dict.fromkeys(["create", "update", "delete"], entity_id)
+
+
+def test_a_key_renamed_and_its_old_name_reused_still_pairs_rows_by_the_key(db, widgets):
+    """The column with the key's number is the key (audit_key_is_fixed follows it too), not a
+    newcomer with its old name: each row's update is one entry, under its own key."""
+    db.execute("insert into public.widgets (code, organization_id, size) values ('w2', %s, 1), ('w3', %s, 1)",
+               (widgets, widgets))
+    db.execute("alter table public.widgets rename column code to ref")
+    db.execute("alter table public.widgets add column code text")
+    db.execute("update public.widgets set size = 5")
+    latest = [e for e in updates(db) if e["new_values"].get("size") == 5]
+    assert sorted((e["entity_id"], e["organization_id"], e["changed_keys"]) for e in latest) == [
+        (code, widgets, ["size"]) for code in ("w1", "w2", "w3")]

@@ -31,12 +31,14 @@ def migrate(
             apply_bootstrap(conn)
     result = run_migrate(url, proj, on_wait=lambda message: typer.echo(message, err=True))
     if json_output:
-        emit_json({"applied": result.applied, "repeatables": result.repeatables})
+        emit_json({"applied": result.applied, "repeatables": result.repeatables, "warnings": result.warnings})
         return
     for name in result.applied:
         typer.echo(f"applied {name}")
     for name in result.repeatables:
         typer.echo(f"re-applied {name}")
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     if not result.changed:
         typer.echo("nothing to do: the database is up to date")
 

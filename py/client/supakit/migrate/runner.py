@@ -30,6 +30,9 @@ REPEATABLE_LOCK_TIMEOUT = "5s"
 class MigrateResult:
     applied: list[str] = field(default_factory=list)
     repeatables: list[str] = field(default_factory=list)
+    # WARNINGs the repeatables raised (say, audit writers an upgrade could not regenerate):
+    # what the database asks a person to do, shown instead of lost with the connection.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -59,6 +62,7 @@ def migrate(
     project = project or find_project()
     result = MigrateResult()
     with _locked(url, lock_timeout, on_wait) as conn:
+        conn.add_notice_handler(lambda notice: _keep_warning(result, notice))
         applied = set(_applied_ids(conn))
         if any(mid not in applied for mid in files.versioned_files(project)):
             # Only now load yoyo, which parses every file: a no-op or a policy edit skips it.
@@ -73,6 +77,12 @@ def migrate(
         if result.changed:
             conn.execute("notify pgrst, 'reload schema'")
     return result
+
+
+def _keep_warning(result: MigrateResult, notice: psycopg.errors.Diagnostic) -> None:
+    if notice.severity_nonlocalized == "WARNING":
+        hint = f" (hint: {notice.message_hint})" if notice.message_hint else ""
+        result.warnings.append(f"{notice.message_primary}{hint}")
 
 
 @dataclass
