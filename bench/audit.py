@@ -35,7 +35,14 @@ shipped design against plain; the other designs' ratios beside them.
 
 Single-row inserts in the database (a PL/pgSQL loop of one-row INSERT statements,
 EXECUTEd, rolled back), as a member, with the JWT claims and request headers set as
-PostgREST sets them: `single_audited_vs_plain` (target <= 3.0). Then the same
+PostgREST sets them, in interleaved rounds: `single_audited_vs_plain` (target <= 3.0),
+the median of the rounds' ratios, as the bulk figures are (the ratio of each side's
+fastest round, `single_audited_vs_plain_fastest`, follows whichever plain round was
+luckiest). Those settings are small (the claims `sub` and `role`, two headers); with
+settings of the size PostgREST really passes (a whole token's claims, every request
+header, the bearer token and the apikey among them: about 1.5 KB of JSON, which each
+audited statement parses once for the actor and once for the client):
+`single_postgrest_sized_vs_plain`, also a median of paired rounds. Then the same
 inserts on a new connection whose first statement was the 100,000-row insert,
 against a new connection warmed with single-row inserts:
 `single_after_bulk_vs_single` (target <= 1.2): a trigger plan cached with the bulk
@@ -91,7 +98,8 @@ BULK_ROWS = 100_000
 BULK_ROUNDS = 5
 BULK_ORGS = 100  # the bulk rows' organizations
 SINGLE_ROWS = 1_000  # single-row inserts per variant and round, in the database
-SINGLE_ROUNDS = 25  # interleaved; the fastest round of each variant counts (the machine is shared)
+SINGLE_ROUNDS = 25  # interleaved; the rounds' ratios to plain give the figure (the machine is shared)
+SIZED_ROUNDS = 9  # the same with PostgREST-sized claims and headers, plain and shipped only
 AFTER_BULK_ROUNDS = 5
 REST_WARMUP = 10
 REST_REQUESTS = 300  # per table
@@ -246,10 +254,27 @@ def summary(times: dict[str, list[float]]) -> dict[str, float]:
     return out
 
 
-def member_session(conn) -> None:
-    """PostgREST's settings for the member, for the whole session (as its requests set them)."""
+def postgrest_sized() -> tuple[dict, dict]:
+    """The member's claims and headers at the size PostgREST passes them: a whole token's
+    claims, and every header of a supabase-py POST, tokens included."""
+    secret = secrets.token_urlsafe(32)
+    claims = tokens.user_claims(MEMBER_ID, email=MEMBER_EMAIL)
+    anon = tokens.sign({"iss": "supakit", "role": "anon", "iat": 1735689600, "exp": 2366409600}, secret)
+    headers = {
+        "x-real-ip": "203.0.113.7", "host": "127.0.0.1:54321", "accept": "*/*", "accept-encoding": "gzip, deflate",
+        "connection": "keep-alive", "user-agent": "supakit-bench-audit", "apikey": anon,
+        "authorization": f"Bearer {tokens.sign(claims, secret)}", "content-profile": "public",
+        "prefer": "return=representation", "content-type": "application/json", "content-length": "78",
+        "x-client-info": "supabase-py/2.10.0", "x-forwarded-for": "203.0.113.7",
+    }
+    return claims, headers
+
+
+def member_session(conn, claims: dict = CLAIMS, headers: dict = HEADERS) -> None:
+    """PostgREST's settings for the member, for the whole session (as its requests set
+    them: compact JSON)."""
     conn.execute("select set_config('request.jwt.claims', %s, false), set_config('request.headers', %s, false)",
-                 [json.dumps(CLAIMS), json.dumps(HEADERS)])
+                 [json.dumps(claims, separators=(",", ":")), json.dumps(headers, separators=(",", ":"))])
     conn.execute(sql_file("audit_single_rows.sql"))
 
 
@@ -262,18 +287,35 @@ def single_rows(conn, table: str, rows: int) -> float:
         conn.execute("rollback")
 
 
-def singles(server) -> dict[str, float]:
-    """Per single-row insert, in the database, as the member: fastest of interleaved rounds (us);
-    then after a bulk first call against after single-row warm-up, on new connections (medians)."""
-    out: dict[str, list[float]] = {name: [] for name in SINGLE_VARIANTS}
+def interleaved(server, variants: dict[str, str], rounds: int, claims: dict, headers: dict) -> dict[str, list[float]]:
+    """Per single-row insert (us) of each variant, in interleaved rounds on one connection."""
+    out: dict[str, list[float]] = {name: [] for name in variants}
     with server.connect(DBNAME, autocommit=True) as conn:
-        member_session(conn)
-        for table in SINGLE_VARIANTS.values():
+        member_session(conn, claims, headers)
+        for table in variants.values():
             single_rows(conn, table, 100)  # plans and caches warm
-        for round_ in range(SINGLE_ROUNDS):
-            for name in rotated(list(SINGLE_VARIANTS), round_):
-                out[name].append(single_rows(conn, SINGLE_VARIANTS[name], SINGLE_ROWS))
+        for round_ in range(rounds):
+            for name in rotated(list(variants), round_):
+                out[name].append(single_rows(conn, variants[name], SINGLE_ROWS))
+    return out
+
+
+def paired(times: dict[str, list[float]], name: str) -> float:
+    """The median of a variant's ratios to plain within each round."""
+    return statistics.median(a / b for a, b in zip(times[name], times["plain"]))
+
+
+def singles(server) -> dict[str, float]:
+    """Per single-row insert, in the database, as the member: fastest of interleaved rounds (us)
+    and the median of the rounds' ratios; the same with PostgREST-sized settings; then after a
+    bulk first call against after single-row warm-up, on new connections (medians)."""
+    out = interleaved(server, SINGLE_VARIANTS, SINGLE_ROUNDS, CLAIMS, HEADERS)
     figures = {name: min(times) for name, times in out.items()}
+    figures.update({f"{name}/plain": paired(out, name) for name in SINGLE_VARIANTS})
+    sized = interleaved(server, {name: SINGLE_VARIANTS[name] for name in ("plain", "partitioned")}, SIZED_ROUNDS,
+                        *postgrest_sized())
+    figures.update({"sized_plain": min(sized["plain"]), "sized_partitioned": min(sized["partitioned"]),
+                    "sized/plain": paired(sized, "partitioned")})
 
     after_bulk, fresh = [], []
     table = "bench.projects_audited"
@@ -564,8 +606,12 @@ def main() -> None:
         "single_plain_us": round(single["plain"], 1),
         "single_audited_us": round(single["partitioned"], 1),
         "single_legacy_us": round(single["legacy"], 1),
-        "single_audited_vs_plain": ratio(single["partitioned"], single["plain"]),
-        "single_legacy_vs_plain": ratio(single["legacy"], single["plain"]),
+        "single_audited_vs_plain": round(single["partitioned/plain"], 2),
+        "single_audited_vs_plain_fastest": ratio(single["partitioned"], single["plain"]),
+        "single_legacy_vs_plain": round(single["legacy/plain"], 2),
+        "single_postgrest_sized_plain_us": round(single["sized_plain"], 1),
+        "single_postgrest_sized_audited_us": round(single["sized_partitioned"], 1),
+        "single_postgrest_sized_vs_plain": round(single["sized/plain"], 2),
         "single_after_bulk_us": round(single["after_bulk"], 1),
         "single_fresh_us": round(single["fresh"], 1),
         "single_after_bulk_vs_single": ratio(single["after_bulk"], single["fresh"]),
@@ -598,9 +644,13 @@ def main() -> None:
     print(f"update {BULK_ROWS} rows, one statement:")
     for name in UPDATE_VARIANTS:
         print(f"  {name:<26} {updates[name]:7.3f} s  x{updates[name + '/plain']:.2f}")
-    print(f"single-row insert in the database, as a member ({SINGLE_ROWS} statements, fastest of {SINGLE_ROUNDS}):")
+    print(f"single-row insert in the database, as a member ({SINGLE_ROWS} statements, fastest of {SINGLE_ROUNDS} "
+          f"rounds, median of the rounds' ratios):")
     for name in SINGLE_VARIANTS:
-        print(f"  {name:<26} {single[name]:7.1f} us  x{single[name] / single['plain']:.2f}")
+        print(f"  {name:<26} {single[name]:7.1f} us  x{single[name + '/plain']:.2f} "
+              f"(fastest against fastest x{single[name] / single['plain']:.2f})")
+    print(f"  with PostgREST-sized claims and headers: plain {single['sized_plain']:.1f} us, "
+          f"shipped {single['sized_partitioned']:.1f} us, x{single['sized/plain']:.2f}")
     print(f"  shipped, new connection after a {BULK_ROWS}-row insert {single['after_bulk']:.1f} us, "
           f"after single-row warm-up {single['fresh']:.1f} us")
     print(f"update trigger plan cache: {PLAN_ROWS}-row update first {cache['update_first_s']:.3f} s, after a "

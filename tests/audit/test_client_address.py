@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import psycopg
@@ -65,3 +66,23 @@ def test_the_request_is_parsed_in_one_place(db):
     for name in ("audit_insert__public__projects", "audit_update__public__projects", "audit_delete__public__projects",
                  "log_event", "invite_member"):
         assert "private.request_client()" in bodies[name], name
+
+
+@pytest.mark.parametrize(("forwarded", "stored"), [
+    ("203.0.113.7", "203.0.113.7"), ("2001:db8::7", "2001:db8::7"), ("999.1.1.1", None), ("not-an-ip", None),
+])
+def test_trying_the_address_takes_no_subtransaction_id(db, forwarded, stored):
+    """The address is tried as inet in a block that writes nothing: the entry is still
+    written by the transaction itself (its xmin is the transaction's id), so reading a
+    client never spends a subtransaction id, however many statements a transaction has."""
+    db.execute("begin")
+    try:
+        db.execute("select set_config('request.headers', %s, true)", (json.dumps({"x-forwarded-for": forwarded}),))
+        org = db.execute("insert into public.organizations (name, slug) values ('Xmin', %s) returning id",
+                         (f"xmin-{uuid.uuid4().hex[:12]}",)).fetchone()[0]
+        written, own = db.execute(
+            "select host(ip_address), xmin = pg_current_xact_id()::xid from public.audit_logs "
+            "where entity_type = 'organizations' and entity_id = %s", (str(org),)).fetchone()
+    finally:
+        db.execute("rollback")
+    assert (written, own) == (stored, True), forwarded
