@@ -244,13 +244,17 @@ def bulk(server) -> tuple[dict[str, float], dict[str, float]]:
     return summary(inserts), summary(updates)
 
 
+def paired(times: dict[str, list[float]], name: str) -> float:
+    """The median of a variant's ratios to plain within each round: a round's variants run
+    back to back, so a slow spell on the shared machine falls on both sides of the ratio
+    instead of on one side of a median."""
+    return statistics.median(a / b for a, b in zip(times[name], times["plain"]))
+
+
 def summary(times: dict[str, list[float]]) -> dict[str, float]:
-    """Each variant's median time, and its median ratio to plain within a round (`<name>/plain`):
-    a round's variants run back to back, so a slow spell on the shared machine falls on both
-    sides of the ratio instead of on one side of a median."""
+    """Each variant's median time, and its paired ratio to plain (`<name>/plain`)."""
     out = {n: statistics.median(t) for n, t in times.items()}
-    for n, t in times.items():
-        out[f"{n}/plain"] = statistics.median(a / b for a, b in zip(t, times["plain"]))
+    out.update({f"{n}/plain": paired(times, n) for n in times})
     return out
 
 
@@ -298,11 +302,6 @@ def interleaved(server, variants: dict[str, str], rounds: int, claims: dict, hea
             for name in rotated(list(variants), round_):
                 out[name].append(single_rows(conn, variants[name], SINGLE_ROWS))
     return out
-
-
-def paired(times: dict[str, list[float]], name: str) -> float:
-    """The median of a variant's ratios to plain within each round."""
-    return statistics.median(a / b for a, b in zip(times[name], times["plain"]))
 
 
 def singles(server) -> dict[str, float]:

@@ -40,8 +40,8 @@ declare
 begin
   -- An address PostgreSQL cannot read as inet is stored as null, never an error: a
   -- bad header must not block the write it describes. The block writes nothing, so
-  -- it takes no subtransaction id; it costs a third of the pattern that used to
-  -- tell a dotted quad from the rest without one.
+  -- it takes no subtransaction id; it costs about half of what matching a dotted
+  -- quad by pattern first did (docs/performance.md).
   if pg_catalog.length(address) <= 64 then
     begin
       ip_address := address::pg_catalog.inet;
